@@ -1,0 +1,43 @@
+"""watchkeeper: constraints and triggers for ML pipeline health."""
+
+from ._version import __version__
+from .config import Project, TableSpec
+from .engine import Granularity, Kind, open_source
+from .errors import (
+    ConfigError,
+    EmptySourceError,
+    EngineUnavailableError,
+    PartitionColumnError,
+    SourceError,
+    StoreError,
+    StoreLockedError,
+    UnknownTableError,
+    UserError,
+    WatchkeeperError,
+)
+from .store import Store
+from .summaries import STATISTIC_NAMES, Notice, ProfileResult, profile
+
+__all__ = [
+    "ConfigError",
+    "EmptySourceError",
+    "EngineUnavailableError",
+    "Granularity",
+    "Kind",
+    "Notice",
+    "PartitionColumnError",
+    "ProfileResult",
+    "Project",
+    "STATISTIC_NAMES",
+    "SourceError",
+    "Store",
+    "StoreError",
+    "StoreLockedError",
+    "TableSpec",
+    "UnknownTableError",
+    "UserError",
+    "WatchkeeperError",
+    "__version__",
+    "open_source",
+    "profile",
+]

@@ -1,0 +1,236 @@
+"""The ``wk`` command: a thin Typer layer over the public API.
+
+User mistakes (:class:`watchkeeper.errors.UserError`) print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .._version import __version__
+from ..config import Project, TableSpec
+from ..errors import ConfigError, UnknownTableError, UserError
+from ..store import Store
+from ..summaries import profile as run_profile
+from . import render
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  help="watchkeeper: partition summaries, data SLOs and alerts for ML pipelines.")
+table_app = typer.Typer(no_args_is_help=True, help="Register and list tables.")
+app.add_typer(table_app, name="table")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class Grain(str, Enum):
+    hour = "hour"
+    day = "day"
+    week = "week"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text for people, json for "
+                                                                    "machines (JSON lines).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"watchkeeper {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[Optional[bool], typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None
+          ) -> None:
+    pass
+
+
+# -- resolving NAME|PATH -----------------------------------------------------
+def _project() -> Project | None:
+    return Project.find()
+
+
+def _store(project: Project | None) -> Store:
+    return project.store() if project else Store.open()
+
+
+def _looks_like_source(text: str) -> bool:
+    return (text.startswith(("duckdb:", "postgresql://", "postgres://", "spark:"))
+            or any(text.lower().endswith(ext) for ext in (".parquet", ".pq", ".csv", ".tsv"))
+            or "/" in text or "*" in text)
+
+
+def resolve_table(target: str, partition_column: str | None, granularity: Grain | None,
+                  project: Project | None) -> TableSpec:
+    """A registered table by name, or an ad-hoc source (path or URL)."""
+    if project and target in project.tables:
+        spec = project.tables[target]
+        if partition_column or granularity:
+            spec = TableSpec(spec.name, spec.source, partition_column or spec.partition_column,
+                             granularity.value if granularity else spec.granularity)
+        return spec
+    if not _looks_like_source(target):
+        known = ", ".join(sorted(project.tables)) if project else ""
+        hint = f" (registered: {known})" if known else ""
+        raise UnknownTableError(f"{target!r} is not a registered table{hint} nor a file path: "
+                                "register it with wk table add, or pass a .parquet/.csv path")
+    if not partition_column:
+        raise ConfigError(f"{target!r} is not a registered table, so its partition column is "
+                          "unknown: pass --partition-column COL")
+    name = target
+    if "://" not in target and not target.startswith(("duckdb:", "spark:")):
+        name = str(Path(target).expanduser().resolve())
+    return TableSpec(name, name, partition_column,
+                     granularity.value if granularity else "day")
+
+
+# -- commands ----------------------------------------------------------------
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="Folder of the project.")] = Path(".")
+         ) -> None:
+    """Create watchkeeper.yaml and the metadata store in DIRECTORY."""
+    directory.mkdir(parents=True, exist_ok=True)
+    project = Project.init(directory)
+    render.console.print(f"Created [bold]{project.path}[/] and the store. Next: "
+                         "wk table add NAME --source PATH --partition-column COL")
+
+
+@table_app.command("add")
+def table_add(
+    name: Annotated[str, typer.Argument(help="Name to refer to the table by.")],
+    source: Annotated[str, typer.Option(help="Parquet/CSV path or glob, duckdb:FILE#TABLE, "
+                                             "postgresql://...#TABLE or spark:TABLE.")],
+    partition_column: Annotated[str, typer.Option(help="Date or timestamp column that "
+                                                       "partitions the table.")],
+    granularity: Annotated[Grain, typer.Option(help="Partition size.")] = Grain.day,
+    replace: Annotated[bool, typer.Option(help="Overwrite an existing registration.")] = False,
+) -> None:
+    """Register a time-partitioned table in watchkeeper.yaml."""
+    project = _project()
+    if project is None:
+        raise ConfigError("no watchkeeper.yaml here or above: run wk init first")
+    spec = TableSpec(name, source, partition_column, granularity.value)
+    project.add_table(spec, replace=replace)
+    render.console.print(f"Registered [bold]{name}[/] ({source}, partitioned by "
+                         f"{partition_column} per {granularity.value}). Next: wk profile {name}")
+
+
+@table_app.command("list")
+def table_list(fmt: FormatOpt = Format.text) -> None:
+    """List registered tables."""
+    project = _project()
+    tables = list(project.tables.values()) if project else []
+    if fmt is Format.json:
+        for t in tables:
+            typer.echo(json.dumps({"name": t.name, **t.to_yaml()}))
+        return
+    render.tables(tables)
+
+
+@app.command()
+def profile(
+    target: Annotated[str, typer.Argument(metavar="NAME|PATH",
+                                          help="A registered table, or a Parquet/CSV path.")],
+    partition_column: Annotated[Optional[str], typer.Option(
+        help="Partition column (required for a path).")] = None,
+    granularity: Annotated[Optional[Grain], typer.Option(help="Partition size (default day).")
+                           ] = None,
+    full_refresh: Annotated[bool, typer.Option(help="Recompute every partition.")] = False,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Compute or refresh per-partition, per-column summaries (only new or changed partitions)."""
+    project = _project()
+    spec = resolve_table(target, partition_column, granularity, project)
+    store = _store(project)
+    source = spec.source
+    root = project.root if project else None
+    from ..engine import parse_source
+
+    parsed = parse_source(source, root)
+    started = time.perf_counter()
+    with render.progress(enabled=fmt is Format.text) as report:
+        result = run_profile(parsed, partition_column=spec.partition_column,
+                             granularity=spec.granularity, name=spec.name, store=store,
+                             full_refresh=full_refresh, progress=report)
+    elapsed = time.perf_counter() - started
+    for notice in result.notices:
+        render.err.print(f"[yellow]notice:[/] column {notice.column!r}: {notice.message}")
+    if fmt is Format.json:
+        out = sys.stdout
+        for record in result.records():
+            out.write(json.dumps(record) + "\n")
+        return
+    render.profile_result(result, elapsed)
+
+
+@app.command()
+def summary(
+    target: Annotated[str, typer.Argument(metavar="NAME|PATH")],
+    column: Annotated[str, typer.Option(help="The column to show; * for table level.")],
+    last: Annotated[int, typer.Option(min=1, help="How many recent partitions to list.")] = 10,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Show one column's statistics over time."""
+    project = _project()
+    name = target
+    if not (project and target in project.tables) and _looks_like_source(target):
+        name = resolve_table(target, "-", None, project).name
+    store = _store(project)
+    stats = store.load_statistics(name, column=column)
+    if stats.empty:
+        columns = ", ".join(store.columns(name)["column"]) or "none"
+        raise ConfigError(f"table {name!r} has no column {column!r} in its summaries "
+                          f"(columns: {columns}): pass one of those, or * for table level")
+    record = store.table(name)
+    if fmt is Format.json:
+        from ..engine import Granularity
+
+        fmt_partition = Granularity.parse(record.granularity).format
+        for row in stats.itertuples(index=False):
+            value = None if row.value is None or row.value != row.value else row.value
+            typer.echo(json.dumps({"partition": fmt_partition(row.partition), "column": row.column,
+                                   "statistic": row.statistic, "value": value}))
+        return
+    top = store.load_top_values(name, column=column)
+    render.column_summary(name, column, stats, top, record.granularity, last)
+
+
+@app.command()
+def demo(workdir: Annotated[Path, typer.Option(help="Folder for the demo project (created).")
+                            ] = Path("demo-workspace")) -> None:
+    """Run the whole loop on real, time-partitioned data shipped by a PyPI package."""
+    from .demo import run_demo
+
+    run_demo(workdir)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``wk``: user errors become one line on stderr and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except UserError as exc:
+        render.err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        render.err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code
+        code = getattr(exc, "exit_code", None)
+        if code is not None and hasattr(exc, "show"):
+            exc.show()
+            sys.exit(code)
+        raise

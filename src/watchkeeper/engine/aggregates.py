@@ -1,0 +1,106 @@
+"""Aggregate *states* per column kind, compiled to Ibis expressions.
+
+A state is a raw aggregate (a count, a mean, an array of quantiles) that the
+engine computes inside one fused GROUP BY. ``summaries`` turns states into the
+public statistics (fractions, percentiles). The mapping is a table, as in Ibis's
+own compilers: adding a state is one line, not a new code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import ibis
+import ibis.expr.types as ir
+
+from .types import Kind
+
+StateBuilder = Callable[[ir.Column, "StateContext"], ir.Scalar]
+
+
+class StateContext:
+    """What a builder may need beyond the column: the quantile probabilities."""
+
+    def __init__(self, quantiles: Sequence[float]) -> None:
+        self.quantiles = list(quantiles)
+
+
+def _finite(x: ir.Column) -> ir.BooleanValue:
+    return ~(x.isnan() | x.isinf())
+
+
+def _numeric(x: ir.Column) -> ir.Column:
+    # Decimals are summarized as doubles: every engine agrees on float arithmetic.
+    return x.cast("float64") if x.type().is_decimal() else x
+
+
+_COMMON: dict[str, StateBuilder] = {
+    "non_null": lambda x, c: x.count(),
+}
+
+_NUMERIC: dict[str, StateBuilder] = {
+    **_COMMON,
+    "zeros": lambda x, c: x.count(where=_numeric(x) == 0),
+    "negatives": lambda x, c: x.count(where=_numeric(x) < 0),
+    "mean": lambda x, c: _numeric(x).mean(),
+    "std": lambda x, c: _numeric(x).std(),
+    "min": lambda x, c: _numeric(x).min(),
+    "max": lambda x, c: _numeric(x).max(),
+    "quantiles": lambda x, c: _numeric(x).approx_quantile(c.quantiles),
+    "distinct": lambda x, c: x.approx_nunique(),
+}
+
+_FLOAT: dict[str, StateBuilder] = {
+    **_NUMERIC,
+    "nan": lambda x, c: x.count(where=x.isnan()),
+    "posinf": lambda x, c: x.count(where=x.isinf() & (x > 0)),
+    "neginf": lambda x, c: x.count(where=x.isinf() & (x < 0)),
+    "mean": lambda x, c: x.mean(where=_finite(x)),
+    "std": lambda x, c: x.std(where=_finite(x)),
+    "min": lambda x, c: x.min(where=_finite(x)),
+    "max": lambda x, c: x.max(where=_finite(x)),
+    "quantiles": lambda x, c: x.approx_quantile(c.quantiles, where=_finite(x)),
+}
+
+_STRING: dict[str, StateBuilder] = {
+    **_COMMON,
+    "empty": lambda x, c: x.count(where=x == ""),
+    "distinct": lambda x, c: x.approx_nunique(),
+    "length_mean": lambda x, c: x.length().mean(),
+    "length_min": lambda x, c: x.length().min(),
+    "length_max": lambda x, c: x.length().max(),
+}
+
+_BOOLEAN: dict[str, StateBuilder] = {
+    **_COMMON,
+    "trues": lambda x, c: x.count(where=x),
+}
+
+_TEMPORAL: dict[str, StateBuilder] = {
+    **_COMMON,
+    "min": lambda x, c: x.min(),
+    "max": lambda x, c: x.max(),
+}
+
+STATES: dict[Kind, dict[str, StateBuilder]] = {
+    Kind.NUMERIC: _NUMERIC,
+    Kind.FLOAT: _FLOAT,
+    Kind.STRING: _STRING,
+    Kind.BOOLEAN: _BOOLEAN,
+    Kind.TEMPORAL: _TEMPORAL,
+}
+
+
+def kind_of(dtype: ibis.DataType) -> Kind:
+    """Decide how a column of this Ibis type is summarized."""
+    if dtype.is_boolean():
+        return Kind.BOOLEAN
+    if dtype.is_floating():
+        return Kind.FLOAT
+    if dtype.is_integer() or dtype.is_decimal():
+        return Kind.NUMERIC
+    if dtype.is_string():
+        return Kind.STRING
+    if dtype.is_timestamp() or dtype.is_date():
+        return Kind.TEMPORAL
+    return Kind.UNSUPPORTED

@@ -1,0 +1,215 @@
+"""A table in some engine, and the few queries watchkeeper runs against it.
+
+Everything here goes through Ibis, so identifiers are always quoted by the
+engine's own compiler and never pasted into SQL text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from ..errors import PartitionColumnError
+from .aggregates import STATES, StateContext, kind_of
+from .types import ColumnInfo, Granularity, Kind
+
+_TRUNCATE_UNIT = {Granularity.HOUR: "h", Granularity.DAY: "D", Granularity.WEEK: "W"}
+_PARTITION = "wk_partition"
+
+
+class QueryFailed(Exception):
+    """The engine rejected or failed a query (not a user error by itself)."""
+
+
+def to_utc_naive(value) -> pd.Timestamp:
+    """Engines return dates, naive or aware timestamps; we store naive UTC."""
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts
+
+
+class Relation:
+    """An Ibis table plus the name of its engine, e.g. ``duckdb`` or ``pyspark``."""
+
+    def __init__(self, table: ir.Table, *, backend: str, label: str,
+                 close: Callable[[], None] | None = None) -> None:
+        self.table = table
+        self.backend = backend
+        self.label = label
+        self._close = close
+
+    def close(self) -> None:
+        if self._close is not None:
+            self._close()
+            self._close = None
+
+    def __enter__(self) -> "Relation":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------
+    def columns(self) -> list[ColumnInfo]:
+        schema = self.table.schema()
+        return [ColumnInfo(name, kind_of(dtype), str(dtype)) for name, dtype in schema.items()]
+
+    def fingerprint(self) -> str:
+        """A short hash of column names and types, in order."""
+        text = "\n".join(f"{c.name}\t{c.dtype}" for c in self.columns())
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    # -- partitions ---------------------------------------------------------
+    def _partition_column(self, column: str, grain: Granularity,
+                          table: ir.Table | None = None) -> ir.Column:
+        table = self.table if table is None else table
+        schema = table.schema()
+        if column not in schema:
+            shown = ", ".join(list(schema)[:12])
+            raise PartitionColumnError(
+                f"partition column {column!r} is not in {self.label}; its columns are: {shown}"
+            )
+        dtype = schema[column]
+        col = table[column]
+        if dtype.is_string():
+            col = col.cast("timestamp")
+        elif dtype.is_date():
+            if grain is Granularity.HOUR:
+                raise PartitionColumnError(
+                    f"partition column {column!r} is a date, so it has no hours: "
+                    "use --granularity day or week"
+                )
+        elif not dtype.is_timestamp():
+            raise PartitionColumnError(
+                f"partition column {column!r} has type {dtype}; it must be a date, a timestamp "
+                "or an ISO 8601 string"
+            )
+        return col
+
+    def _partition_key(self, column: str, grain: Granularity,
+                       table: ir.Table | None = None) -> ir.Value:
+        key = self._partition_column(column, grain, table).truncate(_TRUNCATE_UNIT[grain])
+        return key.name(_PARTITION)
+
+    def _restricted(self, column: str, grain: Granularity,
+                    partitions: Sequence[pd.Timestamp] | None) -> ir.Table:
+        """The table filtered to the given partitions, as ranges on the raw column.
+
+        Ranges (not ``IN`` over the truncated key) let Parquet readers and
+        databases prune row groups and use indexes.
+        """
+        if partitions is None:
+            return self.table
+        col = self._partition_column(column, grain)
+        as_date = self.table.schema()[column].is_date()
+        predicate = None
+        for lo, hi in _contiguous_runs(sorted(partitions), grain.offset):
+            lo_lit = ibis.literal(lo.date() if as_date else lo.to_pydatetime())
+            hi_lit = ibis.literal(hi.date() if as_date else hi.to_pydatetime())
+            term = (col >= lo_lit) & (col < hi_lit)
+            predicate = term if predicate is None else predicate | term
+        return self.table if predicate is None else self.table.filter(predicate)
+
+    def partition_counts(self, column: str, grain: Granularity) -> pd.DataFrame:
+        """Row count per partition: the cheap query that drives incremental refresh."""
+        key = self._partition_key(column, grain)
+        expr = self.table.group_by(key).aggregate(row_count=ibis._.count())
+        frame = self._execute(expr)
+        frame = frame[frame[_PARTITION].notna()]
+        out = pd.DataFrame({
+            "partition": [to_utc_naive(v) for v in frame[_PARTITION]],
+            "row_count": frame["row_count"].astype("int64").to_numpy(),
+        })
+        return out.sort_values("partition", ignore_index=True)
+
+    # -- the fused summary query -------------------------------------------
+    def aggregate_states(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
+                         quantiles: Sequence[float],
+                         partitions: Sequence[pd.Timestamp] | None = None) -> list[dict]:
+        """One GROUP BY partition query computing every state of every column.
+
+        Returns one record per partition: ``{"partition": ts, "row_count": n,
+        "states": {column: {state: value}}}``.
+        """
+        table = self._restricted(column, grain, partitions)
+        ctx = StateContext(quantiles)
+        metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
+        slots: list[tuple[str, str, str]] = []
+        for i, info in enumerate(columns):
+            x = table[info.name]
+            for state, build in STATES[info.kind].items():
+                alias = f"c{i}_{state}"
+                metrics[alias] = build(x, ctx)
+                slots.append((alias, info.name, state))
+        key = self._partition_key(column, grain, table)
+        frame = self._execute(table.group_by(key).aggregate(**metrics))
+        records = []
+        for row in frame.to_dict("records"):
+            if row[_PARTITION] is None or row[_PARTITION] is pd.NaT:
+                continue
+            states: dict[str, dict[str, object]] = {info.name: {} for info in columns}
+            for alias, name, state in slots:
+                states[name][state] = row[alias]
+            records.append({"partition": to_utc_naive(row[_PARTITION]),
+                            "row_count": int(row["row_count"]), "states": states})
+        return sorted(records, key=lambda r: r["partition"])
+
+    def top_values(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo], k: int,
+                   partitions: Sequence[pd.Timestamp] | None = None) -> pd.DataFrame:
+        """The k most frequent values per (column, partition), in one UNION ALL query."""
+        if not columns:
+            return pd.DataFrame(columns=["column", "partition", "value", "count"])
+        table = self._restricted(column, grain, partitions)
+        key = self._partition_key(column, grain, table)
+        parts = []
+        for i, info in enumerate(columns):
+            x = table[info.name]
+            parts.append(
+                table.filter(x.notnull())
+                .group_by([key, x.cast("string").name("value")])
+                .aggregate(n=ibis._.count())
+                .mutate(col=ibis.literal(i, type="int32"))
+            )
+        union = ibis.union(*parts, distinct=False)
+        rank = ibis.row_number().over(group_by=[union.col, union[_PARTITION]],
+                                      order_by=[union.n.desc(), union.value])
+        expr = union.mutate(rank=rank).filter(ibis._.rank < k)
+        frame = self._execute(expr)
+        names = [info.name for info in columns]
+        return pd.DataFrame({
+            "column": [names[int(i)] for i in frame["col"]],
+            "partition": [to_utc_naive(v) for v in frame[_PARTITION]],
+            "value": frame["value"].astype(object).to_numpy(),
+            "count": frame["n"].astype("int64").to_numpy(),
+        })
+
+    def _execute(self, expr: ir.Table) -> pd.DataFrame:
+        try:
+            return expr.execute()
+        except Exception as exc:  # engines raise many unrelated types
+            raise QueryFailed(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+
+    def sql(self, expr: ir.Table) -> str:
+        return str(ibis.to_sql(expr))
+
+
+def _contiguous_runs(starts: Sequence[pd.Timestamp], step: pd.Timedelta):
+    run_lo = run_hi = None
+    for start in starts:
+        if run_hi is not None and start <= run_hi:
+            run_hi = max(run_hi, start + step)
+            continue
+        if run_lo is not None:
+            yield run_lo, run_hi
+        run_lo, run_hi = start, start + step
+    if run_lo is not None:
+        yield run_lo, run_hi
+
+
+def supported(columns: Sequence[ColumnInfo]) -> list[ColumnInfo]:
+    return [c for c in columns if c.kind is not Kind.UNSUPPORTED]

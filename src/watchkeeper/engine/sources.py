@@ -1,0 +1,214 @@
+"""Sources: where a table's rows live, and how to open them as a :class:`Relation`.
+
+A source is written as a string in ``watchkeeper.yaml`` and on the command line:
+
+- ``data/events.parquet``, ``data/*.parquet``, ``data/events.csv``: files, read by DuckDB;
+- ``duckdb:warehouse.duckdb#events``: a table in a DuckDB database file;
+- ``postgresql://user@host:5432/db#schema.table``: a PostgreSQL table;
+- ``spark:events``: a table in the active (or a new local) Spark session's catalog.
+
+The Python API also takes in-memory frames (pandas, Polars, Arrow), Spark
+DataFrames and Ibis tables.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+
+from .._util import first_line, redact_url
+from ..errors import EngineUnavailableError, SourceError
+from .relation import Relation
+
+_FILE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv",
+                 ".csv.gz": "csv"}
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A parsed source string."""
+
+    kind: str  # "file" | "duckdb" | "postgres" | "spark"
+    location: str
+    table: str | None = None
+    format: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "file":
+            return self.location
+        if self.kind == "spark":
+            return f"spark:{self.table}"
+        prefix = "duckdb:" if self.kind == "duckdb" else ""
+        return f"{prefix}{self.location}#{self.table}"
+
+
+def parse_source(text: str, root: Path | None = None) -> SourceSpec:
+    """Parse a source string; relative file paths are resolved against ``root``."""
+    text = str(text).strip()
+    if not text:
+        raise SourceError("the source is empty: pass a path such as data/events.parquet")
+    if text.startswith(("postgresql://", "postgres://")):
+        url, sep, table = text.partition("#")
+        if not sep or not table:
+            raise SourceError(
+                f"postgres source {text!r} names no table: append #schema.table to the URL"
+            )
+        return SourceSpec("postgres", url, table)
+    if text.startswith("duckdb:"):
+        path, sep, table = text[len("duckdb:"):].removeprefix("//").partition("#")
+        if not sep or not table:
+            raise SourceError(f"duckdb source {text!r} names no table: write duckdb:FILE#TABLE")
+        return SourceSpec("duckdb", str(_resolve(path, root)), table)
+    if text.startswith("spark:"):
+        table = text[len("spark:"):]
+        if not table:
+            raise SourceError("spark source names no table: write spark:TABLE")
+        return SourceSpec("spark", "", table)
+    path = str(_resolve(text, root))
+    fmt = next((f for ext, f in _FILE_FORMATS.items() if path.lower().endswith(ext)), None)
+    if fmt is None:
+        raise SourceError(
+            f"cannot tell the format of {text!r}: use a .parquet or .csv path, "
+            "duckdb:FILE#TABLE, postgresql://...#TABLE or spark:TABLE"
+        )
+    return SourceSpec("file", path, format=fmt)
+
+
+def _resolve(path: str, root: Path | None) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() or root is None else root / p
+
+
+def open_source(source, *, root: Path | None = None, label: str | None = None) -> Relation:
+    """Open a source string, spec, frame or Ibis table as a :class:`Relation`."""
+    if isinstance(source, Relation):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        source = parse_source(str(source), root)
+    if isinstance(source, SourceSpec):
+        opener = {"file": _open_file, "duckdb": _open_duckdb, "postgres": _open_postgres,
+                  "spark": _open_spark}[source.kind]
+        return opener(source, label or str(source))
+    return _open_object(source, label or type(source).__name__)
+
+
+def _open_file(spec: SourceSpec, label: str) -> Relation:
+    has_glob = any(ch in spec.location for ch in "*?[")
+    if has_glob and not glob.glob(spec.location):
+        raise SourceError(f"no file matches {spec.location!r}: check the pattern")
+    if not has_glob and not Path(spec.location).is_file():
+        raise SourceError(f"no file at {spec.location!r}: check the path")
+    con = ibis.duckdb.connect()
+    try:
+        if spec.format == "parquet":
+            table = con.read_parquet(spec.location)
+        else:
+            table = con.read_csv(spec.location)
+        table.schema()
+    except Exception as exc:
+        con.disconnect()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(
+            f"cannot read {spec.location!r} as {spec.format.upper()} ({first}): "
+            "check that the file is a valid, complete " + spec.format.upper() + " file"
+        ) from None
+    return Relation(table, backend="duckdb", label=label, close=con.disconnect)
+
+
+def _open_duckdb(spec: SourceSpec, label: str) -> Relation:
+    if not Path(spec.location).is_file():
+        raise SourceError(f"no DuckDB database at {spec.location!r}: check the path")
+    try:
+        con = ibis.duckdb.connect(spec.location, read_only=True)
+    except Exception as exc:
+        raise SourceError(f"cannot open DuckDB database {spec.location!r}: "
+                          f"{str(exc).splitlines()[0]}") from None
+    return Relation(_lookup(con, spec, label), backend="duckdb", label=label,
+                    close=con.disconnect)
+
+
+def _open_postgres(spec: SourceSpec, label: str) -> Relation:
+    try:
+        import ibis.backends.postgres  # noqa: F401  (fails without psycopg)
+    except ImportError:
+        raise EngineUnavailableError(
+            "reading PostgreSQL needs the postgres extra: pip install 'watchkeeper[postgres]'"
+        ) from None
+    try:
+        con = ibis.connect(spec.location)
+    except Exception as exc:
+        raise SourceError(f"cannot connect to {redact_url(spec.location)}: "
+                          f"{str(exc).strip().splitlines()[0]}") from None
+    return Relation(_lookup(con, spec, label), backend="postgres", label=label,
+                    close=con.disconnect)
+
+
+def spark_session():
+    """The active Spark session, or a small local one (watchkeeper's default for tests)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineUnavailableError(
+            "reading Spark tables needs the spark extra: pip install 'watchkeeper[spark]'"
+        ) from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    return (SparkSession.builder.master("local[2]").appName("watchkeeper")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate())
+
+
+def _open_spark(spec: SourceSpec, label: str) -> Relation:
+    con = ibis.pyspark.connect(spark_session())
+    return Relation(_lookup(con, spec, label), backend="pyspark", label=label)
+
+
+def _lookup(con, spec: SourceSpec, label: str):
+    """Find the table by its exact name first, then as ``schema.table``."""
+    name = spec.table
+    try:
+        return con.table(name)
+    except Exception:
+        pass
+    schema, dot, bare = name.partition(".")
+    if dot:
+        try:
+            return con.table(bare, database=schema)
+        except Exception:
+            pass
+    raise SourceError(f"table {name!r} not found in {label.partition('#')[0]}: check the name "
+                      "(write schema.table for a table outside the default schema)")
+
+
+def _open_object(obj, label: str) -> Relation:
+    module = type(obj).__module__.split(".")[0]
+    if isinstance(obj, ibis.Table):
+        backend = obj._find_backend(use_default=True).name
+        return Relation(obj, backend=backend, label=label)
+    if module == "pyspark":
+        con = ibis.pyspark.connect(obj.sparkSession)
+        name = f"wk_frame_{uuid.uuid4().hex[:12]}"
+        obj.createOrReplaceTempView(name)
+        return Relation(con.table(name), backend="pyspark", label=label,
+                        close=lambda: obj.sparkSession.catalog.dropTempView(name))
+    if module in {"pandas", "polars", "pyarrow"}:
+        con = ibis.duckdb.connect()
+        try:
+            table = con.create_view(f"wk_frame_{uuid.uuid4().hex[:12]}", ibis.memtable(obj))
+        except Exception as exc:
+            con.disconnect()
+            raise SourceError(f"cannot read the {module} frame: {str(exc).splitlines()[0]}") from None
+        return Relation(table, backend="duckdb", label=label, close=con.disconnect)
+    raise SourceError(
+        f"cannot summarize a {type(obj).__name__}: pass a path, a source URL, a pandas/Polars/"
+        "Arrow frame, a Spark DataFrame or an Ibis table"
+    )
+

@@ -1,0 +1,207 @@
+"""Profile a partitioned table: one fused scan, incremental refresh, results stored.
+
+The flow: count rows per partition (cheap) → compare with the store → run one
+GROUP BY for the partitions that are new or changed → one UNION ALL query for
+top values → derive statistics → save in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .._util import first_line
+from ..engine import ColumnInfo, Granularity, Kind, QueryFailed, Relation, open_source
+from ..errors import EmptySourceError, PartitionColumnError
+from ..store import Store, TableRecord
+from .statistics import long_frame, top_value_frame
+from .vocabulary import QUANTILES, TOP_K_DEFAULT
+
+Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)``; the CLI draws it with Rich."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the run skipped or could not compute; the rest of the run went on."""
+
+    column: str
+    message: str
+
+
+@dataclass
+class ProfileResult:
+    table: str
+    granularity: Granularity
+    fingerprint: str
+    partitions: list[pd.Timestamp]
+    refreshed: list[pd.Timestamp]
+    statistics: pd.DataFrame
+    top_values: pd.DataFrame
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.partitions) - len(self.refreshed)
+
+    def records(self):
+        """The refreshed statistics as JSON-ready dicts (the ``--format json`` lines)."""
+        fmt = self.granularity.format
+        for row in self.statistics.itertuples(index=False):
+            value = row.value
+            if value is not None and pd.isna(value):
+                value = None
+            yield {"partition": fmt(row.partition), "column": row.column,
+                   "statistic": row.statistic, "value": value}
+        for partition in self.refreshed:
+            yield {"partition": fmt(partition), "column": "*", "statistic": "schema_fingerprint",
+                   "value": self.fingerprint}
+
+
+def _noop(step: str, done: int, total: int) -> None:
+    pass
+
+
+def profile(source, *, partition_column: str, granularity: str | Granularity = "day",
+            name: str | None = None, store: Store | None = None, top_k: int = TOP_K_DEFAULT,
+            full_refresh: bool = False, progress: Progress | None = None) -> ProfileResult:
+    """Summarize every partition of ``source`` that changed since the last run.
+
+    ``source`` is a path, a source URL, a frame or an Ibis table (see
+    :func:`watchkeeper.engine.open_source`). With a ``store``, results are saved
+    under ``name`` and only new or changed partitions are recomputed.
+    """
+    grain = Granularity.parse(granularity)
+    progress = progress or _noop
+    label = name or (str(source) if isinstance(source, str) else None)
+    relation = open_source(source, label=label)
+    try:
+        return _profile(relation, partition_column, grain, name or relation.label, store,
+                        top_k, full_refresh, progress)
+    finally:
+        relation.close()
+
+
+def _profile(relation: Relation, partition_column: str, grain: Granularity, name: str,
+             store: Store | None, top_k: int, full_refresh: bool,
+             progress: Progress) -> ProfileResult:
+    record = TableRecord(name, relation.label, partition_column, grain.value)
+    columns = relation.columns()
+    notices = [Notice(c.name, f"type {c.dtype} cannot be summarized; skipped")
+               for c in columns if c.kind is Kind.UNSUPPORTED]
+    columns = [c for c in columns if c.kind is not Kind.UNSUPPORTED]
+    fingerprint = relation.fingerprint()
+
+    progress("counting rows per partition", 0, 1)
+    try:
+        counts = relation.partition_counts(partition_column, grain)
+    except QueryFailed as exc:
+        raise PartitionColumnError(
+            f"cannot partition {relation.label} by {partition_column!r} ({exc}): "
+            "check that it holds dates or timestamps"
+        ) from None
+    if counts.empty:
+        raise EmptySourceError(f"{relation.label} has no rows with a {partition_column!r} value: "
+                               "nothing to profile")
+    progress("counting rows per partition", 1, 1)
+
+    replace_all = full_refresh
+    if store is not None and not full_refresh:
+        previous = store.table(name)
+        if previous and (previous.partition_column, previous.granularity) != (
+                partition_column, grain.value):
+            replace_all = True  # a new partitioning makes every old summary incomparable
+    todo = _changed_partitions(counts, store, name, fingerprint, replace_all)
+    all_partitions = list(counts["partition"])
+    if not todo:
+        return ProfileResult(name, grain, fingerprint, all_partitions, [], _empty_stats(),
+                             top_value_frame(pd.DataFrame(), {}), notices)
+
+    restrict = None if len(todo) == len(counts) else todo
+    progress(f"summarizing {len(todo)} partitions", 0, 2)
+    records, failed = _aggregate_isolating(relation, partition_column, grain, columns, restrict)
+    notices += failed
+    failed_names = {n.column for n in failed}
+    good = [c for c in columns if c.name not in failed_names]
+    progress(f"summarizing {len(todo)} partitions", 1, 2)
+
+    strings = [c for c in good if c.kind is Kind.STRING]
+    top = pd.DataFrame(columns=["column", "partition", "value", "count"])
+    if strings and top_k > 0:
+        try:
+            top = relation.top_values(partition_column, grain, strings, top_k, restrict)
+        except QueryFailed as exc:
+            notices.append(Notice("*", f"top values could not be computed ({exc})"))
+    progress(f"summarizing {len(todo)} partitions", 2, 2)
+
+    top_counts = {(c, p): int(n) for c, p, n in
+                  top.loc[top.groupby(["column", "partition"])["count"].idxmax()]
+                  [["column", "partition", "count"]].itertuples(index=False, name=None)} \
+        if not top.empty else {}
+    stats = long_frame(records, good, grain, top_counts)
+    non_null = {(c, p): v for p, c, s, v in stats.itertuples(index=False, name=None)
+                if s == "non_null_count"}
+    tops = top_value_frame(top, non_null)
+    refreshed = sorted(r["partition"] for r in records)
+
+    if store is not None:
+        progress("saving", 0, 1)
+        part_frame = pd.DataFrame({"partition": refreshed, "row_count": [
+            r["row_count"] for r in sorted(records, key=lambda r: r["partition"])]})
+        store.save_profile(record, partitions=part_frame, fingerprint=fingerprint,
+                           columns=[(c.name, c.kind.value, c.dtype) for c in good],
+                           statistics=stats, top_values=tops, replace_all=replace_all)
+        progress("saving", 1, 1)
+    return ProfileResult(name, grain, fingerprint, all_partitions, refreshed, stats, tops, notices)
+
+
+def _empty_stats() -> pd.DataFrame:
+    return pd.DataFrame(columns=["partition", "column", "statistic", "value"])
+
+
+def _changed_partitions(counts: pd.DataFrame, store: Store | None, name: str, fingerprint: str,
+                        replace_all: bool) -> list[pd.Timestamp]:
+    """New partitions, and those whose row count or schema fingerprint changed (late data)."""
+    if store is None or replace_all:
+        return list(counts["partition"])
+    state = store.partition_state(name)
+    known = {p: (int(n), f) for p, n, f in state.itertuples(index=False, name=None)}
+    return [p for p, n in counts.itertuples(index=False, name=None)
+            if known.get(p) != (int(n), fingerprint)]
+
+
+def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granularity,
+                         columns: Sequence[ColumnInfo], partitions
+                         ) -> tuple[list[dict], list[Notice]]:
+    """Run the fused query; if the engine rejects it, bisect to find the guilty columns.
+
+    The normal path is one query. Only when it fails do we split, so one bad
+    column costs a few extra queries instead of aborting the whole run.
+    """
+    quantiles = list(QUANTILES.values())
+    try:
+        return relation.aggregate_states(partition_column, grain, columns, quantiles,
+                                         partitions), []
+    except QueryFailed as exc:
+        if len(columns) <= 1:
+            if not columns:
+                raise
+            return [], [Notice(columns[0].name, f"could not be summarized ({first_line(exc)})")]
+    middle = len(columns) // 2
+    left, left_notes = _aggregate_isolating(relation, partition_column, grain, columns[:middle],
+                                            partitions)
+    right, right_notes = _aggregate_isolating(relation, partition_column, grain,
+                                              columns[middle:], partitions)
+    return _merge(left, right), left_notes + right_notes
+
+
+def _merge(left: list[dict], right: list[dict]) -> list[dict]:
+    by_partition = {r["partition"]: r for r in left}
+    for r in right:
+        if r["partition"] in by_partition:
+            by_partition[r["partition"]]["states"].update(r["states"])
+        else:
+            by_partition[r["partition"]] = r
+    return sorted(by_partition.values(), key=lambda r: r["partition"])
