@@ -107,6 +107,7 @@ class Project:
     @classmethod
     def init(cls, root: Path) -> "Project":
         root = root.resolve()
+        root.mkdir(parents=True, exist_ok=True)
         if (root / FILENAME).exists():
             raise ConfigError(f"{root / FILENAME} already exists: edit it, or run wk init "
                               "in another folder")

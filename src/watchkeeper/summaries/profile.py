@@ -17,7 +17,7 @@ from ..engine import ColumnInfo, Granularity, Kind, QueryFailed, Relation, open_
 from ..errors import EmptySourceError, PartitionColumnError
 from ..store import Store, TableRecord
 from .statistics import long_frame, top_value_frame
-from .vocabulary import QUANTILES, TOP_K_DEFAULT
+from .vocabulary import COUNT_STATISTICS, QUANTILES, TOP_K_DEFAULT
 
 Progress = Callable[[str, int, int], None]
 """``progress(step, done, total)``; the CLI draws it with Rich."""
@@ -53,6 +53,8 @@ class ProfileResult:
             value = row.value
             if value is not None and pd.isna(value):
                 value = None
+            elif value is not None and row.statistic in COUNT_STATISTICS:
+                value = int(value)
             yield {"partition": fmt(row.partition), "column": row.column,
                    "statistic": row.statistic, "value": value}
         for partition in self.refreshed:

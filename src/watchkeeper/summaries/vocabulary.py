@@ -51,7 +51,7 @@ STATISTICS: tuple[Statistic, ...] = (
     Statistic("max", _NUM + (Kind.TEMPORAL,),
               "Largest finite value; for dates and timestamps, seconds since 1970-01-01 UTC."),
     *(
-        Statistic(name, _NUM, f"Approximate {round(q * 100)}th percentile of the finite, non-NULL values.")
+        Statistic(name, _NUM, f"Approximate {q:g} quantile of the finite, non-NULL values.")
         for name, q in QUANTILES.items()
     ),
     Statistic("zero_fraction", _NUM, "Rows equal to 0 / non_null_count."),
@@ -70,6 +70,10 @@ STATISTICS: tuple[Statistic, ...] = (
 )
 
 STATISTIC_NAMES: tuple[str, ...] = tuple(s.name for s in STATISTICS)
+
+COUNT_STATISTICS = frozenset({"row_count", "non_null_count", "nan_count", "posinf_count",
+                              "neginf_count"})
+"""Statistics that are whole numbers; JSON output prints them as integers."""
 
 
 def statistics_for(kind: Kind) -> tuple[str, ...]:
