@@ -47,6 +47,24 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             dtype VARCHAR NOT NULL)""",
         "ALTER TABLE wk_partitions ADD COLUMN watchkeeper_version VARCHAR",
     ]),
+    (3, "SLO check results", [
+        """CREATE TABLE wk_slo_results (
+            table_name VARCHAR NOT NULL,
+            check_name VARCHAR NOT NULL,
+            partition_start TIMESTAMP NOT NULL,
+            kind VARCHAR NOT NULL,
+            column_name VARCHAR,
+            severity VARCHAR NOT NULL,
+            passed BOOLEAN,
+            observed DOUBLE PRECISION,
+            unexpected_count BIGINT,
+            element_count BIGINT,
+            unexpected_fraction DOUBLE PRECISION,
+            sample VARCHAR,
+            error VARCHAR,
+            evaluated_at TIMESTAMP NOT NULL)""",
+        "CREATE INDEX wk_slo_results_key ON wk_slo_results (table_name, check_name)",
+    ]),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
