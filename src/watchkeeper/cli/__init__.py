@@ -214,6 +214,11 @@ def demo(workdir: Annotated[Path, typer.Option(help="Folder for the demo project
     run_demo(workdir)
 
 
+from . import slo as _slo  # noqa: E402  (issue 3: validate, suggest, slo status)
+
+_slo.register(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``wk``: user errors become one line on stderr and exit code 2."""
     try:

@@ -55,7 +55,7 @@ def evaluate(source, slo: TableSLO, *, partition_column: str, granularity="day",
              partitions: Sequence | None = None, store=None, name: str | None = None,
              others: Mapping | None = None, root=None, now=None,
              sample_size: int = 5) -> ValidationResult:
-    """Evaluate ``slo`` on ``source`` (all partitions, or the given ones).
+    """Evaluate ``slo`` on ``source``: all partitions, the given ones, or ``"latest"``.
 
     ``others`` maps table names to objects with ``source``, ``partition_column``
     and ``granularity`` (e.g. :class:`watchkeeper.TableSpec`), for cross-table
@@ -64,10 +64,10 @@ def evaluate(source, slo: TableSLO, *, partition_column: str, granularity="day",
     grain = Granularity.parse(granularity)
     name = name or slo.table
     now = pd.Timestamp.utcnow().tz_localize(None) if now is None else pd.Timestamp(now)
-    wanted = None if partitions is None else sorted({_as_partition(p) for p in partitions})
     relation = open_source(source, root=root, label=name)
     try:
         columns = relation.columns()
+        wanted = _wanted(relation, partition_column, grain, partitions)
         bound = bind(slo.checks, columns, name)
         ctx = _Context(relation, partition_column, grain, wanted, others or {}, root, now)
         base = _fused(ctx, bound)
@@ -77,6 +77,8 @@ def evaluate(source, slo: TableSLO, *, partition_column: str, granularity="day",
         relation.close()
     results = pd.concat([f for f in frames if not f.empty] or [_empty()], ignore_index=True)
     results = results.sort_values(["partition", "check"], ignore_index=True)[RESULT_COLUMNS]
+    for text in ("column", "sample", "error"):  # missing text is None, never NaN
+        results[text] = results[text].astype(object).where(results[text].notna(), None)
     if store is not None:
         from ..store.slo_results import save_results
 
@@ -178,6 +180,17 @@ def _samples(ctx: _Context, failing: list[Bound], key: Sequence[str], limit: int
 
 def _empty() -> pd.DataFrame:
     return pd.DataFrame(columns=RESULT_COLUMNS)
+
+
+def _wanted(relation: Relation, column: str, grain: Granularity, partitions):
+    if partitions is None:
+        return None
+    if isinstance(partitions, str) and partitions == "latest":
+        counts = relation.partition_counts(column, grain)
+        return list(counts["partition"].tail(1))
+    if isinstance(partitions, str):
+        partitions = [partitions]
+    return sorted({_as_partition(p) for p in partitions})
 
 
 def _as_partition(value) -> pd.Timestamp:
