@@ -25,8 +25,18 @@ class StateContext:
         self.quantiles = list(quantiles)
 
 
+_POS_INF = ibis.literal(float("inf"))
+_NEG_INF = ibis.literal(float("-inf"))
+
+
+def _isinf(x: ir.Column) -> ir.BooleanValue:
+    # Not ``x.isinf()``: Ibis 12 compiles it to FALSE on PySpark (it compares sqlglot
+    # nodes with Python's ==), so infinities leaked into min/max/mean there.
+    return (x == _POS_INF) | (x == _NEG_INF)
+
+
 def _finite(x: ir.Column) -> ir.BooleanValue:
-    return ~(x.isnan() | x.isinf())
+    return ~(x.isnan() | _isinf(x))
 
 
 def _numeric(x: ir.Column) -> ir.Column:
@@ -53,8 +63,8 @@ _NUMERIC: dict[str, StateBuilder] = {
 _FLOAT: dict[str, StateBuilder] = {
     **_NUMERIC,
     "nan": lambda x, c: x.count(where=x.isnan()),
-    "posinf": lambda x, c: x.count(where=x.isinf() & (x > 0)),
-    "neginf": lambda x, c: x.count(where=x.isinf() & (x < 0)),
+    "posinf": lambda x, c: x.count(where=x == _POS_INF),
+    "neginf": lambda x, c: x.count(where=x == _NEG_INF),
     "mean": lambda x, c: x.mean(where=_finite(x)),
     "std": lambda x, c: x.std(where=_finite(x)),
     "min": lambda x, c: x.min(where=_finite(x)),

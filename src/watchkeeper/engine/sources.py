@@ -202,6 +202,13 @@ def _open_object(obj, label: str) -> Relation:
     if module in {"pandas", "polars", "pyarrow"}:
         con = ibis.duckdb.connect()
         try:
+            if module == "pandas":
+                # Ibis's own pandas conversion fails on decimal columns holding NULLs;
+                # Arrow's keeps every dtype (and reads NaN in float64 columns as NULL,
+                # which is what pandas means by it).
+                import pyarrow as pa
+
+                obj = pa.Table.from_pandas(obj, preserve_index=False)
             table = con.create_view(f"wk_frame_{uuid.uuid4().hex[:12]}", ibis.memtable(obj))
         except Exception as exc:
             con.disconnect()

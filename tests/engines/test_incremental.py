@@ -1,0 +1,159 @@
+"""Incremental refresh and scan fusion, counted in executed queries.
+
+Every query watchkeeper sends goes through ``Relation._execute``; wrapping it
+counts them. A profile is always: one row count per partition, one fused
+aggregate, one top-values query, whatever the number of columns and partitions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from watchkeeper import Store, profile
+from watchkeeper.engine import Relation
+
+START = pd.Timestamp("2024-03-01")
+
+
+def make_table(days: int, columns: int = 3, rows_per_day: int = 40, seed: int = 7,
+               first_day: int = 0) -> pd.DataFrame:
+    """``columns`` numeric columns and one string column over ``days`` daily partitions."""
+    rng = np.random.default_rng(seed + first_day)
+    n = days * rows_per_day
+    offsets = np.repeat(np.arange(first_day, first_day + days), rows_per_day)
+    minutes = np.tile(np.arange(rows_per_day) * 30, days)
+    frame = pd.DataFrame({"ts": START + pd.to_timedelta(offsets, "D")
+                          + pd.to_timedelta(minutes, "min")})
+    for i in range(columns):
+        frame[f"x{i}"] = rng.normal(i, 1.0, n)
+    frame["cat"] = rng.choice(["a", "b", "c"], n)
+    return frame
+
+
+def write(frame: pd.DataFrame, path) -> str:
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    return str(path)
+
+
+@pytest.fixture
+def queries(monkeypatch) -> list[str]:
+    """Records the SQL of every query a Relation executes."""
+    seen: list[str] = []
+    original = Relation._execute
+
+    def counting(self, expr):
+        seen.append(self.sql(expr))
+        return original(self, expr)
+
+    monkeypatch.setattr(Relation, "_execute", counting)
+    return seen
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    return Store.open(tmp_path / "store.duckdb")
+
+
+def day(i: int) -> pd.Timestamp:
+    return START + pd.Timedelta(days=i)
+
+
+class TestFusion:
+    """The number of queries does not depend on the number of columns or partitions."""
+
+    @pytest.mark.parametrize("columns, days", [(1, 1), (3, 5), (40, 30)])
+    def test_profile_runs_exactly_three_queries(self, tmp_path, queries, columns, days):
+        """Counts, one fused aggregate, top values: three queries for N columns × M days."""
+        path = write(make_table(days, columns, rows_per_day=4), tmp_path / "t.parquet")
+        result = profile(path, partition_column="ts")
+        assert len(result.partitions) == days
+        assert len(queries) == 3
+        fused, top = queries[1], queries[2]
+        assert all(f'"x{i}"' in fused for i in range(columns)) and "GROUP BY" in fused
+        assert "ROW_NUMBER" in top and '"x0"' not in top
+
+    def test_a_table_without_strings_needs_no_top_values_query(self, tmp_path, queries):
+        """With no string column the run is two queries: counts and the fused aggregate."""
+        path = write(make_table(4).drop(columns="cat"), tmp_path / "t.parquet")
+        profile(path, partition_column="ts")
+        assert len(queries) == 2
+
+
+class TestIncrementalRefresh:
+    """Only new or changed partitions are recomputed; the store keeps the rest."""
+
+    def test_second_run_computes_nothing(self, tmp_path, store, queries):
+        """Re-profiling unchanged data runs only the row-count query and refreshes nothing."""
+        path = write(make_table(5), tmp_path / "t.parquet")
+        first = profile(path, partition_column="ts", name="t", store=store)
+        assert len(first.refreshed) == 5
+        queries.clear()
+        second = profile(path, partition_column="ts", name="t", store=store)
+        assert second.refreshed == [] and second.skipped == 5
+        assert len(queries) == 1
+        assert second.statistics.empty
+
+    def test_new_partition_is_the_only_one_computed(self, tmp_path, store, queries):
+        """Appending a day recomputes that day alone, still in three queries."""
+        old = make_table(5)
+        path = write(old, tmp_path / "t.parquet")
+        profile(path, partition_column="ts", name="t", store=store)
+        before = store.load_statistics("t")
+        write(pd.concat([old, make_table(1, first_day=5)]), path)
+        queries.clear()
+        result = profile(path, partition_column="ts", name="t", store=store)
+        assert result.refreshed == [day(5)]
+        assert len(queries) == 3
+        after = store.load_statistics("t")
+        assert sorted(after["partition"].unique()) == [day(i) for i in range(6)]
+        kept = after[after["partition"] < day(5)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(kept, before)
+
+    def test_late_data_recomputes_only_its_partition(self, tmp_path, store):
+        """Rows arriving late for an old day change its row count, so only it is recomputed."""
+        old = make_table(5)
+        path = write(old, tmp_path / "t.parquet")
+        profile(path, partition_column="ts", name="t", store=store)
+        late = make_table(1, first_day=2, seed=99).head(7)
+        write(pd.concat([old, late]), path)
+        result = profile(path, partition_column="ts", name="t", store=store)
+        assert result.refreshed == [day(2)]
+        counts = store.load_statistics("t", column="*", statistics=["row_count"])
+        assert counts.set_index("partition")["value"].to_dict() == {
+            day(i): 47.0 if i == 2 else 40.0 for i in range(5)}
+
+    def test_schema_change_recomputes_every_partition(self, tmp_path, store):
+        """A new column changes the schema fingerprint, so every partition is recomputed."""
+        frame = make_table(4)
+        path = write(frame, tmp_path / "t.parquet")
+        first = profile(path, partition_column="ts", name="t", store=store)
+        write(frame.assign(extra=1.5), path)
+        second = profile(path, partition_column="ts", name="t", store=store)
+        assert second.fingerprint != first.fingerprint
+        assert second.refreshed == [day(i) for i in range(4)]
+        means = store.load_statistics("t", column="extra", statistics=["mean"])
+        assert list(means["value"]) == [1.5] * 4
+
+    def test_changing_granularity_replaces_the_summaries(self, tmp_path, store):
+        """Profiling by week after by day leaves only week partitions in the store."""
+        path = write(make_table(10), tmp_path / "t.parquet")
+        profile(path, partition_column="ts", name="t", store=store)
+        result = profile(path, partition_column="ts", granularity="week", name="t", store=store)
+        # 2024-03-01 is a Friday: its week starts Monday 2024-02-26.
+        weeks = [pd.Timestamp("2024-02-26"), pd.Timestamp("2024-03-04")]
+        assert result.refreshed == weeks
+        stored = store.load_statistics("t", column="*")
+        assert sorted(stored["partition"].unique()) == weeks
+        assert stored["value"].sum() == 400
+        assert store.table("t").granularity == "week"
+
+    def test_full_refresh_recomputes_everything(self, tmp_path, store):
+        """``full_refresh=True`` recomputes unchanged partitions too."""
+        path = write(make_table(3), tmp_path / "t.parquet")
+        profile(path, partition_column="ts", name="t", store=store)
+        again = profile(path, partition_column="ts", name="t", store=store, full_refresh=True)
+        assert again.refreshed == [day(i) for i in range(3)]
