@@ -17,11 +17,15 @@ from .errors import (
 )
 from .store import Store
 from .summaries import STATISTIC_NAMES, Notice, ProfileResult, profile
+from .triggers import BatchRejected, Event, FireResult, Trigger, fire, guard
 
 __all__ = [
+    "BatchRejected",
     "ConfigError",
     "EmptySourceError",
     "EngineUnavailableError",
+    "Event",
+    "FireResult",
     "Granularity",
     "Kind",
     "Notice",
@@ -34,10 +38,13 @@ __all__ = [
     "StoreError",
     "StoreLockedError",
     "TableSpec",
+    "Trigger",
     "UnknownTableError",
     "UserError",
     "WatchkeeperError",
     "__version__",
+    "fire",
+    "guard",
     "open_source",
     "profile",
 ]

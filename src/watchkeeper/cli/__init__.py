@@ -25,6 +25,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=N
                   help="watchkeeper: partition summaries, data SLOs and alerts for ML pipelines.")
 table_app = typer.Typer(no_args_is_help=True, help="Register and list tables.")
 app.add_typer(table_app, name="table")
+from .triggers import triggers_app  # noqa: E402  (issue 5)
+
+app.add_typer(triggers_app, name="triggers")
 
 
 class Format(str, Enum):
