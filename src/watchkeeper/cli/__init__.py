@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from .._version import __version__
 from ..config import Project, TableSpec
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=False)
     except UserError as exc:
-        render.err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        render.err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -238,6 +239,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except Exception as exc:  # click usage errors carry their own exit code
         code = getattr(exc, "exit_code", None)
+        if code is not None and hasattr(exc, "format_message"):
+            # One line, like every other user error, instead of click's usage block.
+            ctx = getattr(exc, "ctx", None)
+            where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+            message = " ".join(exc.format_message().split())
+            render.err.print(f"[red]error:[/] {escape(message + where)}", highlight=False,
+                             soft_wrap=True)
+            sys.exit(code)
         if code is not None and hasattr(exc, "show"):
             exc.show()
             sys.exit(code)

@@ -22,7 +22,9 @@ _SPARK = "▁▂▃▄▅▆▇█"
 @contextlib.contextmanager
 def progress(enabled: bool = True) -> Iterator:
     """A progress callback ``(step, done, total)`` drawn on stderr while work runs."""
-    if not enabled:
+    if not enabled or not err.is_terminal:
+        # Off a terminal a transient bar still leaves a blank line on stderr, which
+        # would break "one line per error" for scripts reading it.
         yield None
         return
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
