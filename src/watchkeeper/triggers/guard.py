@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import StoreError, WatchkeeperError
+from ..errors import WatchkeeperError
 from ..store.trigger_log import TriggerLog, utcnow
 from .events import Event, tags_of
 from .guard_rules import GuardRule, RejectBatch, Replace
@@ -101,7 +101,7 @@ class GuardLogBuffer:
                 for k, t in tallies.items()]
         try:
             self.log.add_guard_counts(rows)
-        except StoreError:
+        except Exception:  # noqa: BLE001  (logging must never fail a batch being served)
             with self._lock:  # keep the counts; the next flush tries again
                 for key, tally in tallies.items():
                     self._merge(key, tally)
