@@ -97,7 +97,8 @@ class TestStatistics:
             for column in columns:
                 truth = expected(column, rows, partition, DAY)["distinct_count"]
                 got = result[(result["partition"] == partition) & (result["column"] == column)]
-                assert abs(got["value"].iloc[0] - truth) <= SKETCH.value * truth, (column, partition)
+                error = abs(got["value"].iloc[0] - truth)
+                assert error <= SKETCH.value * truth, (column, partition)
 
     def test_awkward_identifiers_are_profiled_under_their_own_names(self, engine):
         """A SQL keyword, quotes, a space and unicode in column names come back unchanged."""
@@ -130,7 +131,8 @@ class TestPartitioning:
         """Hour partitions of five rows each carry the same statistics as numpy's."""
         result = profiled(engine_family, "ts", HOUR)
         assert len(result.partitions) == 72
-        assert mismatches(result, "ts", HOUR, ["i", "f", "s", "b", "ts"], skip=APPROX_DISTINCT) == []
+        columns = ["i", "f", "s", "b", "ts"]
+        assert mismatches(result, "ts", HOUR, columns, skip=APPROX_DISTINCT) == []
 
     def test_date_partition_column(self, engine_family):
         """A DATE partition column gives the same day partitions as the timestamp."""

@@ -62,6 +62,23 @@ class TestStore:
         assert list(store.load_top_values("events")["value"]) == ["a", "a"]
         assert store.columns("events")["column"].tolist() == ["x"]
 
+    def test_wk_store_url_selects_the_store(self, store_url, monkeypatch, tmp_path):
+        """With WK_STORE_URL set, Store.open() writes where the URL (and ?schema=) says."""
+        monkeypatch.setenv("WK_STORE_URL", store_url)
+        monkeypatch.chdir(tmp_path)
+        save(Store.open())
+        monkeypatch.delenv("WK_STORE_URL")
+        assert list(Store.open(store_url).load_statistics("events")["value"]) == [1.0, 2.0]
+        if store_url.startswith("postgresql://"):
+            import psycopg
+
+            dsn, _, schema = store_url.partition("?schema=")
+            with psycopg.connect(dsn) as con:
+                found = con.execute("SELECT count(*) FROM information_schema.tables WHERE"
+                                    " table_schema = %s AND table_name = 'wk_statistics'",
+                                    [schema]).fetchone()
+            assert found == (1,) and not (tmp_path / ".watchkeeper").exists()
+
     def test_unknown_table_is_a_user_error(self, store_url):
         """Asking for a table never profiled raises UnknownTableError naming it."""
         with pytest.raises(UnknownTableError, match="'nope'"):
