@@ -223,6 +223,9 @@ from . import slo as _slo  # noqa: E402  (issue 3: validate, suggest, slo status
 _slo.register(app)
 
 
+from . import backtest as _backtest  # noqa: E402,F401  (registers wk backtest)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``wk``: user errors become one line on stderr and exit code 2."""
     try:

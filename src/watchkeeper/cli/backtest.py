@@ -1,0 +1,111 @@
+"""``wk backtest``: replay a table's history through the detector, as live checking would have."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from enum import Enum
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from ..detect import RobustDetector, Severity, Verdict, backtest as run_backtest
+from ..engine import parse_source
+from ..summaries import profile as run_profile
+from . import Format, FormatOpt, Grain, _project, _store, app, render, resolve_table
+
+
+class Sensitivity(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+@app.command()
+def backtest(
+    target: Annotated[str, typer.Argument(metavar="NAME|PATH",
+                                          help="A registered table, or a Parquet/CSV path.")],
+    partition_column: Annotated[Optional[str], typer.Option(
+        help="Partition column (required for a path).")] = None,
+    granularity: Annotated[Optional[Grain], typer.Option(help="Partition size (default day).")
+                           ] = None,
+    sensitivity: Annotated[Sensitivity, typer.Option(
+        help="How far from normal a statistic must be to alert.")] = Sensitivity.medium,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Judge every partition in time order against the earlier ones only (profiles first)."""
+    project = _project()
+    spec = resolve_table(target, partition_column, granularity, project)
+    store = _store(project)
+    parsed = parse_source(spec.source, project.root if project else None)
+    with render.progress(enabled=fmt is Format.text) as report:
+        result = run_profile(parsed, partition_column=spec.partition_column,
+                             granularity=spec.granularity, name=spec.name, store=store,
+                             progress=report)
+    for notice in result.notices:
+        render.err.print(f"[yellow]notice:[/] column {notice.column!r}: {notice.message}")
+    history = store.load_statistics(spec.name)
+    detector = RobustDetector(sensitivity=sensitivity.value, granularity=spec.granularity)
+    verdicts = run_backtest(history, detector)
+    if fmt is Format.json:
+        out = sys.stdout
+        for verdict in verdicts:
+            out.write(json.dumps(verdict.to_record()) + "\n")
+        return
+    _render(spec.name, verdicts)
+
+
+def _render(name: str, verdicts: list[Verdict]) -> None:
+    console = render.console
+    alerts = [v for v in verdicts if v.severity >= Severity.INFO]
+    table = Table(title=f"backtest of {name}: {len(verdicts)} partitions, "
+                        f"{sum(not v.judged for v in verdicts)} too early to judge")
+    for head in ("partition", "severity", "score", "column", "statistic", "observed",
+                 "expected"):
+        table.add_column(head, justify="right" if head in ("score", "observed") else "left")
+    style = {Severity.INFO: "dim", Severity.WARNING: "yellow", Severity.CRITICAL: "bold red"}
+    for v in alerts:
+        top = v.columns[0] if v.columns else None
+        record = v.to_record()
+        table.add_row(record["partition"], f"[{style[v.severity]}]{v.severity.value}[/]",
+                      f"{v.score:.1f}", top.column if top else "", top.statistic if top else "",
+                      f"{top.observed:.4g}" if top else "",
+                      f"{top.expected_low:.4g} .. {top.expected_high:.4g}" if top else "")
+    if alerts:
+        console.print(table)
+    else:
+        console.print(f"backtest of {name}: no alerts in {len(verdicts)} partitions")
+    _summary(verdicts)
+
+
+def _summary(verdicts: list[Verdict]) -> None:
+    """Alerts per week by severity, then the columns that alerted most (warning or worse)."""
+    console = render.console
+    weeks: dict[str, Counter] = {}
+    for v in verdicts:
+        ts = pd.Timestamp(v.partition)
+        week = (ts - pd.Timedelta(days=ts.dayofweek)).date().isoformat()
+        weeks.setdefault(week, Counter())[v.severity] += v.severity >= Severity.INFO
+    per_week = Table(title="alerts per week")
+    for head in ("week of", "info", "warning", "critical"):
+        per_week.add_column(head, justify="left" if head == "week of" else "right")
+    for week, counts in weeks.items():
+        if sum(counts.values()):
+            per_week.add_row(week, *(str(counts[s]) for s in
+                                     (Severity.INFO, Severity.WARNING, Severity.CRITICAL)))
+    console.print(per_week)
+    total = Counter(v.severity for v in verdicts)
+    n_weeks = max(1, len(weeks))
+    console.print("per week on average: " + ", ".join(
+        f"{s.value} {total[s] / n_weeks:.2f}" for s in
+        (Severity.INFO, Severity.WARNING, Severity.CRITICAL)))
+    noisy = Counter(e.column for v in verdicts if v.severity >= Severity.WARNING
+                    for e in v.columns)
+    if noisy:
+        console.print("noisiest columns (warning or worse): " + ", ".join(
+            f"{c} ({n})" for c, n in noisy.most_common(5)))
+    else:
+        console.print("noisiest columns: none reached warning")

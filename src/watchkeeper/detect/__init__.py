@@ -1,0 +1,23 @@
+"""Learned detectors over the partition-summary history, and the backtest.
+
+Detectors see numbers from summaries (``partition, column, statistic, value``),
+never raw data.
+"""
+
+from .backtest import backtest
+from .base import BaseDetector, NotFittedError, clone
+from .normal import OnlineNormalDetector
+from .robust import RobustDetector
+from .verdict import Explanation, Severity, Verdict
+
+__all__ = [
+    "BaseDetector",
+    "Explanation",
+    "NotFittedError",
+    "OnlineNormalDetector",
+    "RobustDetector",
+    "Severity",
+    "Verdict",
+    "backtest",
+    "clone",
+]

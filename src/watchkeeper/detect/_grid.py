@@ -1,0 +1,238 @@
+"""The summary history as a regular time grid: one row per partition, one column per series.
+
+Detectors see only the long frame ``partition, column, statistic, value`` that
+:func:`watchkeeper.profile` and :meth:`Store.load_statistics` produce. Here it
+becomes a ``(partitions, series)`` array on a *regular* grid (a missing day is a
+row of NaN), so that "the same weekday last week" is always 7 rows back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..engine.types import Granularity
+from ..errors import ConfigError
+from ..summaries.vocabulary import TABLE_COLUMN
+
+# How each statistic behaves; decides its noise floor and whether small
+# partitions widen its band. Statistics missing here are scored as "location".
+COUNTS = frozenset({"row_count", "distinct_count", "length_min", "length_max", "nan_count",
+                    "posinf_count", "neginf_count"})
+FRACTIONS = frozenset({"null_fraction", "zero_fraction", "negative_fraction", "empty_fraction",
+                       "top_ratio", "true_fraction"})
+EXTREMES = frozenset({"min", "max", "lag_seconds"})
+# Not scored: non_null_count is row_count x (1 - null_fraction), both already scored;
+# scoring it again would blame every column when the table loses rows.
+NOT_SCORED = frozenset({"non_null_count"})
+
+KIND_CODES = {"count": 0, "fraction": 1, "location": 2, "extreme": 3}
+
+
+def statistic_kind(statistic: str) -> str:
+    if statistic in COUNTS:
+        return "count"
+    if statistic in FRACTIONS:
+        return "fraction"
+    if statistic in EXTREMES:
+        return "extreme"
+    return "location"
+
+
+REQUIRED = ("partition", "column", "statistic", "value")
+
+
+@dataclass
+class Grid:
+    """Values ``(T, S)``, sample sizes ``(T, S)`` and what each series is."""
+
+    partitions: pd.DatetimeIndex
+    columns: np.ndarray      # (S,) column name per series
+    statistics: np.ndarray   # (S,) statistic name per series
+    values: np.ndarray       # (T, S) float64, NaN where unknown
+    sizes: np.ndarray        # (T, S) rows behind each value (row_count or non_null_count)
+    observed: np.ndarray     # (T,) bool: the partition exists in the history
+    granularity: Granularity
+
+    @property
+    def kinds(self) -> np.ndarray:
+        return np.array([KIND_CODES[statistic_kind(s)] for s in self.statistics], dtype=np.int8)
+
+
+def check_history(history) -> pd.DataFrame:
+    """Validate the long frame; a user mistake raises ConfigError naming the fix."""
+    if not isinstance(history, pd.DataFrame):
+        raise ConfigError("a detector needs the summary history as a DataFrame with columns "
+                          "partition, column, statistic, value (ProfileResult.statistics)")
+    missing = [c for c in REQUIRED if c not in history.columns]
+    if missing:
+        raise ConfigError(f"the summary history lacks column(s) {', '.join(missing)}: pass "
+                          "ProfileResult.statistics or Store.load_statistics(...)")
+    frame = history[list(REQUIRED)].copy()
+    frame["partition"] = pd.to_datetime(frame["partition"])
+    if frame["partition"].dt.tz is not None:
+        frame["partition"] = frame["partition"].dt.tz_convert("UTC").dt.tz_localize(None)
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    return frame
+
+
+def infer_granularity(partitions: pd.DatetimeIndex) -> Granularity:
+    """The partition size, from the smallest gap between partitions (day if unknown)."""
+    if len(partitions) < 2:
+        return Granularity.DAY
+    gap = pd.Series(partitions).diff().dropna().min()
+    if gap <= pd.Timedelta(hours=1):
+        return Granularity.HOUR
+    if gap < pd.Timedelta(days=7):
+        return Granularity.DAY
+    return Granularity.WEEK
+
+
+def regular_index(partitions, grain: Granularity) -> pd.DatetimeIndex:
+    """Every partition from the first to the last, with none skipped."""
+    partitions = pd.DatetimeIndex(sorted(set(partitions)))
+    if len(partitions) == 0:
+        return partitions
+    grid = pd.date_range(partitions[0], partitions[-1], freq=grain.offset)
+    # Partitions off the grid (e.g. weeks not starting on the same weekday) are kept as-is.
+    return grid.union(partitions)
+
+
+def to_grid(history: pd.DataFrame, grain: Granularity | None = None,
+            series: tuple[np.ndarray, np.ndarray] | None = None, checked: bool = False) -> Grid:
+    """Place a long frame on the regular grid; ``series`` fixes the series order.
+
+    Built with integer codes rather than a pivot: a history of 1,000 columns x 730
+    partitions is 13 million rows, and this keeps it to a few seconds.
+    """
+    frame = history if checked else check_history(history)
+    part_codes, parts = pd.factorize(frame["partition"], sort=True)
+    col_codes, col_names = pd.factorize(frame["column"])
+    stat_codes, stat_names = pd.factorize(frame["statistic"])
+    observed_parts = pd.DatetimeIndex(parts)
+    grain = grain or infer_granularity(observed_parts)
+    index = regular_index(observed_parts, grain)
+    rows = index.get_indexer(observed_parts)[part_codes]
+    pair = col_codes.astype(np.int64) * len(stat_names) + stat_codes
+    col_names, stat_names = np.asarray(col_names, dtype=object), np.asarray(stat_names, dtype=object)
+    if series is None:
+        present = np.unique(pair)
+        cols, stats = col_names[present // len(stat_names)], stat_names[present % len(stat_names)]
+        keep = ~np.isin(stats, list(NOT_SCORED))
+        order = np.lexsort((stats[keep].astype(str), cols[keep].astype(str)))
+        cols, stats = cols[keep][order], stats[keep][order]
+    else:
+        cols, stats = series
+    lookup = _pair_lookup(col_names, stat_names)
+    values = _fill(rows, pair, frame["value"].to_numpy(dtype="float64"), len(index),
+                   [lookup.get((c, s), -1) for c, s in zip(cols, stats)])
+    rows_n = _fill(rows, pair, frame["value"].to_numpy(dtype="float64"), len(index),
+                   [lookup.get((TABLE_COLUMN, "row_count"), -1)])[:, 0]
+    non_null = {c: lookup.get((c, "non_null_count"), -1) for c in set(cols)}
+    nn_cols = list(non_null)
+    nn = _fill(rows, pair, frame["value"].to_numpy(dtype="float64"), len(index),
+               [non_null[c] for c in nn_cols])
+    position = {c: i for i, c in enumerate(nn_cols)}
+    sizes = np.empty_like(values)
+    for j, (col, stat) in enumerate(zip(cols, stats)):
+        use_rows = col == TABLE_COLUMN or stat == "null_fraction" or non_null[col] < 0
+        sizes[:, j] = rows_n if use_rows else nn[:, position[col]]
+    observed = np.zeros(len(index), dtype=bool)
+    observed[np.unique(rows)] = True
+    return Grid(index, np.asarray(cols, dtype=object), np.asarray(stats, dtype=object), values,
+                sizes, observed, grain)
+
+
+def _pair_lookup(col_names: np.ndarray, stat_names: np.ndarray) -> dict[tuple, int]:
+    n = len(stat_names)
+    return {(c, s): i * n + j for i, c in enumerate(col_names) for j, s in enumerate(stat_names)}
+
+
+def _fill(rows: np.ndarray, pair: np.ndarray, value: np.ndarray, n_rows: int,
+          wanted: list[int]) -> np.ndarray:
+    """A ``(n_rows, len(wanted))`` array of the values whose pair code is wanted (NaN if absent)."""
+    out = np.full((n_rows, len(wanted)), np.nan)
+    if not wanted:
+        return out
+    slot = np.full(int(pair.max(initial=0)) + 1, -1, dtype=np.int64)
+    for j, code in enumerate(wanted):
+        if 0 <= code < len(slot):
+            slot[code] = j
+    target = slot[pair]
+    hit = target >= 0
+    out[rows[hit], target[hit]] = value[hit]
+    return out
+
+
+# Standard error of a statistic, in units of the column's spread sigma / sqrt(n), under
+# normal theory: sqrt(q (1 - q)) / phi(Phi^-1(q)) for a quantile q. A statistic whose
+# history happened to be flat (a discrete price's p95) still has this much sampling noise.
+SAMPLING_FACTOR = {"mean": 1.0, "std": 1.0, "p50": 1.2533, "p25": 1.3626, "p75": 1.3626,
+                   "p05": 2.1132, "p95": 2.1132, "p01": 3.7333, "p99": 3.7333,
+                   "length_mean": 1.0}
+IQR_TO_SIGMA = 1.0 / 1.349
+
+
+def spreads(columns: np.ndarray, statistics: np.ndarray, values: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per series: the column's spread in each partition, its factor, and whether to divide by sqrt(n).
+
+    Location statistics use sigma from the interquartile range (std if no quartiles);
+    min and max use half their usual gap to p05 / p95, the natural wobble of an extreme.
+    """
+    where = {(c, s): j for j, (c, s) in enumerate(zip(columns, statistics))}
+    spread = np.full(values.shape, np.nan)
+    factor = np.zeros(len(columns))
+    per_root_n = np.zeros(len(columns), dtype=bool)
+    for j, (col, stat) in enumerate(zip(columns, statistics)):
+        if stat in SAMPLING_FACTOR:
+            sigma = _column_sigma(col, stat, where, values)
+            if sigma is not None:
+                spread[:, j], factor[j], per_root_n[j] = sigma, SAMPLING_FACTOR[stat], True
+        elif stat in ("min", "max"):
+            near = where.get((col, "p05" if stat == "min" else "p95"))
+            if near is not None:
+                spread[:, j] = np.abs(values[:, j] - values[:, near])
+                factor[j] = 0.5
+    return spread, factor, per_root_n
+
+
+def _column_sigma(col, stat, where, values) -> np.ndarray | None:
+    if stat == "length_mean":
+        lo, hi = where.get((col, "length_min")), where.get((col, "length_max"))
+        return None if lo is None or hi is None else (values[:, hi] - values[:, lo]) / 4.0
+    q1, q3 = where.get((col, "p25")), where.get((col, "p75"))
+    if q1 is not None and q3 is not None:
+        iqr = (values[:, q3] - values[:, q1]) * IQR_TO_SIGMA
+        std = where.get((col, "std"))
+        # A column whose quartiles coincide (mostly one value) still has its std.
+        return np.fmax(iqr, values[:, std]) if std is not None else iqr
+    std = where.get((col, "std"))
+    return None if std is None else values[:, std]
+
+
+def tail(grid: Grid, rows: int) -> Grid:
+    """The last ``rows`` partitions of a grid."""
+    keep = slice(max(0, len(grid.partitions) - rows), None)
+    return Grid(grid.partitions[keep], grid.columns, grid.statistics, grid.values[keep],
+                grid.sizes[keep], grid.observed[keep], grid.granularity)
+
+
+def combine(old: Grid, new: Grid) -> Grid:
+    """``old`` with ``new``'s partitions added (or replacing old ones), on one regular grid.
+
+    Both must have the same series order (``to_grid(..., series=...)``).
+    """
+    known = old.partitions[old.observed]
+    index = regular_index(known.union(new.partitions[new.observed]), old.granularity)
+    values = np.full((len(index), len(old.columns)), np.nan)
+    sizes = np.full_like(values, np.nan)
+    observed = np.zeros(len(index), dtype=bool)
+    for part in (old, new):  # new last: a re-profiled partition replaces the old summary
+        rows = index.get_indexer(part.partitions[part.observed])
+        values[rows] = part.values[part.observed]
+        sizes[rows] = part.sizes[part.observed]
+        observed[rows] = True
+    return Grid(index, old.columns, old.statistics, values, sizes, observed, old.granularity)

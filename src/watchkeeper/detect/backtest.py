@@ -1,0 +1,22 @@
+"""Replay a summary history: what would watchkeeper have said, partition by partition?"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .base import BaseDetector, clone
+from .verdict import Verdict
+
+
+def backtest(history: pd.DataFrame, detector: BaseDetector | None = None, *,
+             exclude=None) -> list[Verdict]:
+    """Judge every partition in time order, each only against earlier ones.
+
+    Uses the detector's own judging code (the one live scoring uses); partitions too
+    early to judge come back as ``ok`` with no explanations. ``detector`` is cloned,
+    so the caller's instance is left untouched.
+    """
+    from .robust import RobustDetector
+
+    model = clone(detector) if detector is not None else RobustDetector()
+    return model.backtest(history, exclude=exclude)

@@ -1,0 +1,64 @@
+"""``wk backtest``: JSON lines per partition, a human summary, and exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from watchkeeper.cli import main
+from watchkeeper.datasets import synthetic
+
+
+@pytest.fixture
+def orders(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WK_STORE_URL", raising=False)
+    frame = synthetic(seed=2, days=40, rows_per_day=60).frame
+    path = tmp_path / "orders.parquet"
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def run(args, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(args)
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return done.value.code, out.out, out.err
+
+
+class TestBacktestCommand:
+    def test_json_is_one_object_per_partition(self, orders, capsys):
+        """--format json prints 40 JSON lines, dates in order, with the contract's keys."""
+        code, out, _ = run(["backtest", str(orders), "--partition-column", "order_date",
+                            "--format", "json"], capsys)
+        assert code == 0
+        records = [json.loads(line) for line in out.splitlines()]
+        assert len(records) == 40
+        assert [r["partition"] for r in records] == sorted(r["partition"] for r in records)
+        assert records[0] == {"partition": "2023-01-02", "severity": "ok", "score": 0.0,
+                              "columns": []}
+
+    def test_text_ends_with_the_summary(self, orders, capsys):
+        """The human format ends with alerts per week and the noisiest columns."""
+        code, out, _ = run(["backtest", str(orders), "--partition-column", "order_date",
+                            "--sensitivity", "high"], capsys)
+        assert code == 0
+        assert "per week on average" in out and "noisiest columns" in out
+
+    def test_missing_partition_column_exits_2(self, orders, capsys):
+        """A path without --partition-column is a one-line error and exit code 2."""
+        code, _, err = run(["backtest", str(orders)], capsys)
+        assert code == 2 and "--partition-column" in err and len(err.strip().splitlines()) == 1
+
+    def test_wrong_partition_column_exits_2(self, orders, capsys):
+        """A partition column that does not exist is a one-line error and exit code 2."""
+        code, _, err = run(["backtest", str(orders), "--partition-column", "nope"], capsys)
+        assert code == 2 and "nope" in err
+
+    def test_bad_sensitivity_is_a_usage_error(self, orders, capsys):
+        """An unknown --sensitivity is rejected by the parser with exit code 2."""
+        code, _, _ = run(["backtest", str(orders), "--partition-column", "order_date",
+                          "--sensitivity", "extreme"], capsys)
+        assert code == 2

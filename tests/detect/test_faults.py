@@ -1,0 +1,109 @@
+"""Fault injectors: each corrupts a partition's rows the way its name says, reproducibly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from watchkeeper.datasets import FAULTS, inject, synthetic
+from watchkeeper.errors import ConfigError
+
+
+@pytest.fixture
+def rows() -> pd.DataFrame:
+    frame = synthetic(seed=1, days=3, rows_per_day=200).frame
+    return frame[frame["order_date"] == frame["order_date"].min()].reset_index(drop=True)
+
+
+def hit(rows, fault, column=None, seed=0):
+    return inject(rows, fault, np.random.default_rng(seed), column=column,
+                  exclude=("order_date",))
+
+
+class TestFaults:
+    def test_every_fault_applies_to_the_synthetic_table(self, rows):
+        """Each declared fault changes the rows and names the column(s) it hit."""
+        for name in FAULTS:
+            out, columns = hit(rows, name)
+            assert columns and "order_date" not in columns
+            assert not out.equals(rows), name
+
+    def test_same_seed_same_corruption(self, rows):
+        """A fault drawn with the same seed corrupts the same rows the same way."""
+        a, _ = hit(rows, "nulls", seed=7)
+        b, _ = hit(rows, "nulls", seed=7)
+        pd.testing.assert_frame_equal(a, b)
+
+    def test_nulls_fraction_in_range(self, rows):
+        """10-50% of the column's rows become NULL."""
+        out, _ = hit(rows, "nulls", "amount")
+        added = out["amount"].isna().mean() - rows["amount"].isna().mean()
+        assert 0.09 <= added <= 0.51
+
+    def test_negatives_only_in_non_negative_column(self, rows):
+        """Negatives go into a column that had none, and only such columns are eligible."""
+        out, (column,) = hit(rows, "negatives")
+        assert (rows[column].dropna() >= 0).all() and (out[column] < 0).any()
+
+    def test_truncated_keeps_type_drops_fractions(self, rows):
+        """Truncation keeps a float column but removes every fractional part."""
+        out, _ = hit(rows, "truncated", "amount")
+        assert out["amount"].dtype == rows["amount"].dtype
+        assert (out["amount"].dropna() % 1 == 0).all()
+
+    def test_unit_change_is_celsius_to_fahrenheit(self, rows):
+        """Values become x * 1.8 + 32."""
+        out, _ = hit(rows, "unit_change", "amount")
+        np.testing.assert_allclose(out["amount"], rows["amount"] * 1.8 + 32)
+
+    def test_average_and_constant(self, rows):
+        """Averaging leaves one value equal to the mean; pinning leaves one value."""
+        avg, _ = hit(rows, "replaced_by_average", "amount")
+        assert avg["amount"].nunique() == 1
+        assert avg["amount"].iloc[0] == pytest.approx(rows["amount"].mean())
+        pinned, _ = hit(rows, "pinned_constant", "channel")
+        assert pinned["channel"].nunique() == 1
+
+    def test_table_faults_change_row_count(self, rows):
+        """Duplication adds 30-100% rows; a partial load keeps 20-60%."""
+        dup, cols = hit(rows, "duplicated_rows")
+        assert cols == ("*",) and 1.29 * len(rows) <= len(dup) <= 2 * len(rows)
+        part, _ = hit(rows, "partial_load")
+        assert 0.19 * len(rows) <= len(part) <= 0.61 * len(rows)
+
+    def test_category_merged_removes_one_category(self, rows):
+        """One category disappears into the most frequent one."""
+        out, _ = hit(rows, "category_merged", "channel")
+        assert out["channel"].nunique() == rows["channel"].nunique() - 1
+
+    def test_timezone_shift_moves_all_timestamps(self, rows):
+        """Every timestamp moves by the same 3-10 hours."""
+        out, _ = hit(rows, "timezone_shift", "ordered_at")
+        delta = (out["ordered_at"] - rows["ordered_at"]).unique()
+        assert len(delta) == 1 and 3 <= abs(delta[0] / pd.Timedelta(hours=1)) <= 10
+
+    def test_sentinel_padding_and_swap(self, rows):
+        """Sentinels appear; padding lengthens strings; a swap exchanges two columns."""
+        sent, _ = hit(rows, "sentinel_default", "items")
+        assert (sent["items"] == -1).mean() >= 0.09
+        pad, _ = hit(rows, "string_padding", "channel")
+        assert pad["channel"].str.len().nunique() == 1
+        assert pad["channel"].str.strip().equals(rows["channel"])
+        swap, (a, b) = hit(rows, "swapped_columns")
+        np.testing.assert_allclose(swap[a].astype(float), rows[b].astype(float))
+
+    def test_unknown_fault_is_a_config_error(self, rows):
+        """An unknown fault name is refused with the list of known ones."""
+        with pytest.raises(ConfigError, match="unknown fault"):
+            hit(rows, "gremlins")
+
+
+class TestSynthetic:
+    def test_seeded_and_seasonal(self):
+        """The same seed gives the same table; weekends carry more rows than weekdays."""
+        a, b = synthetic(seed=3, days=28).frame, synthetic(seed=3, days=28).frame
+        pd.testing.assert_frame_equal(a, b)
+        per_day = a.groupby("order_date").size()
+        weekend = per_day[per_day.index.dayofweek >= 5].mean()
+        assert weekend > 1.15 * per_day[per_day.index.dayofweek < 5].mean()
