@@ -66,13 +66,17 @@ class TestFusion:
     """The number of queries does not depend on the number of columns or partitions."""
 
     @pytest.mark.parametrize("columns, days", [(1, 1), (3, 5), (40, 30)])
-    def test_profile_runs_exactly_three_queries(self, tmp_path, queries, columns, days):
-        """Counts, one fused aggregate, top values: three queries for N columns × M days."""
+    def test_profile_runs_at_most_three_queries(self, tmp_path, queries, columns, days):
+        """Counts, one fused aggregate, top values: three queries for N columns × M days.
+
+        A file whose row groups each lie inside one day is counted from its
+        Parquet footers, without the counts query (tests/engines/test_parquet_footers.py).
+        """
         path = write(make_table(days, columns, rows_per_day=4), tmp_path / "t.parquet")
         result = profile(path, partition_column="ts")
         assert len(result.partitions) == days
-        assert len(queries) == 3
-        fused, top = queries[1], queries[2]
+        assert len(queries) == (2 if days == 1 else 3)
+        fused, top = queries[-2], queries[-1]
         assert all(f'"x{i}"' in fused for i in range(columns)) and "GROUP BY" in fused
         assert "ROW_NUMBER" in top and '"x0"' not in top
 

@@ -39,6 +39,20 @@ def _finite(x: ir.Column) -> ir.BooleanValue:
     return ~(x.isnan() | _isinf(x))
 
 
+def _count_where(condition: ir.BooleanValue) -> ir.Scalar:
+    # SUM of a 0/1 flag, not COUNT(x) FILTER (WHERE ...): DuckDB re-slices every
+    # aggregate input once per FILTER clause, which made the fused query quadratic
+    # in its number of aggregates (3x slower at 30 columns; docs/benchmarks.md).
+    # NULL conditions are skipped by both; COALESCE keeps 0 for an all-NULL group.
+    return condition.sum().fill_null(0)
+
+
+def _finite_or_null(x: ir.Column) -> ir.Column:
+    # NaN and ±inf become NULL, which every aggregate skips: the same rows as a
+    # FILTER on finite values, as one expression shared by five aggregates.
+    return ibis.ifelse(_finite(x), x, ibis.null())
+
+
 def _numeric(x: ir.Column) -> ir.Column:
     # Decimals are summarized as doubles: every engine agrees on float arithmetic.
     return x.cast("float64") if x.type().is_decimal() else x
@@ -50,8 +64,8 @@ _COMMON: dict[str, StateBuilder] = {
 
 _NUMERIC: dict[str, StateBuilder] = {
     **_COMMON,
-    "zeros": lambda x, c: x.count(where=_numeric(x) == 0),
-    "negatives": lambda x, c: x.count(where=_numeric(x) < 0),
+    "zeros": lambda x, c: _count_where(_numeric(x) == 0),
+    "negatives": lambda x, c: _count_where(_numeric(x) < 0),
     "mean": lambda x, c: _numeric(x).mean(),
     "std": lambda x, c: _numeric(x).std(),
     "min": lambda x, c: _numeric(x).min(),
@@ -62,19 +76,19 @@ _NUMERIC: dict[str, StateBuilder] = {
 
 _FLOAT: dict[str, StateBuilder] = {
     **_NUMERIC,
-    "nan": lambda x, c: x.count(where=x.isnan()),
-    "posinf": lambda x, c: x.count(where=x == _POS_INF),
-    "neginf": lambda x, c: x.count(where=x == _NEG_INF),
-    "mean": lambda x, c: x.mean(where=_finite(x)),
-    "std": lambda x, c: x.std(where=_finite(x)),
-    "min": lambda x, c: x.min(where=_finite(x)),
-    "max": lambda x, c: x.max(where=_finite(x)),
-    "quantiles": lambda x, c: x.approx_quantile(c.quantiles, where=_finite(x)),
+    "nan": lambda x, c: _count_where(x.isnan()),
+    "posinf": lambda x, c: _count_where(x == _POS_INF),
+    "neginf": lambda x, c: _count_where(x == _NEG_INF),
+    "mean": lambda x, c: _finite_or_null(x).mean(),
+    "std": lambda x, c: _finite_or_null(x).std(),
+    "min": lambda x, c: _finite_or_null(x).min(),
+    "max": lambda x, c: _finite_or_null(x).max(),
+    "quantiles": lambda x, c: _finite_or_null(x).approx_quantile(c.quantiles),
 }
 
 _STRING: dict[str, StateBuilder] = {
     **_COMMON,
-    "empty": lambda x, c: x.count(where=x == ""),
+    "empty": lambda x, c: _count_where(x == ""),
     "distinct": lambda x, c: x.approx_nunique(),
     "length_mean": lambda x, c: x.length().mean(),
     "length_min": lambda x, c: x.length().min(),
@@ -83,7 +97,7 @@ _STRING: dict[str, StateBuilder] = {
 
 _BOOLEAN: dict[str, StateBuilder] = {
     **_COMMON,
-    "trues": lambda x, c: x.count(where=x),
+    "trues": lambda x, c: _count_where(x),
 }
 
 _TEMPORAL: dict[str, StateBuilder] = {

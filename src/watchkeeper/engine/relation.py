@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import PartitionColumnError
 from .aggregates import STATES, StateContext, kind_of
+from .parquet_footers import footer_counts
 from .types import ColumnInfo, Granularity, Kind
 
 _TRUNCATE_UNIT = {Granularity.HOUR: "h", Granularity.DAY: "D", Granularity.WEEK: "W"}
@@ -37,11 +38,15 @@ class Relation:
     """An Ibis table plus the name of its engine, e.g. ``duckdb`` or ``pyspark``."""
 
     def __init__(self, table: ir.Table, *, backend: str, label: str,
-                 close: Callable[[], None] | None = None) -> None:
+                 close: Callable[[], None] | None = None,
+                 parquet_files: Sequence[str] = ()) -> None:
         self.table = table
         self.backend = backend
         self.label = label
         self._close = close
+        self.parquet_files = list(parquet_files)  # lets partition_counts read footers
+        self._file_ranges: tuple[str, dict] | None = None  # (column, {file: (min, max)})
+        self._subsets: dict[tuple[str, ...], ir.Table] = {}
 
     def close(self) -> None:
         if self._close is not None:
@@ -105,26 +110,76 @@ class Relation:
         """
         if partitions is None:
             return self.table
-        col = self._partition_column(column, grain)
-        as_date = self.table.schema()[column].is_date()
+        runs = list(_contiguous_runs(sorted(partitions), grain.offset))
+        base = self._pruned(column, runs)
+        col = self._partition_column(column, grain, base)
+        as_date = base.schema()[column].is_date()
         predicate = None
-        for lo, hi in _contiguous_runs(sorted(partitions), grain.offset):
+        for lo, hi in runs:
             lo_lit = ibis.literal(lo.date() if as_date else lo.to_pydatetime())
             hi_lit = ibis.literal(hi.date() if as_date else hi.to_pydatetime())
             term = (col >= lo_lit) & (col < hi_lit)
             predicate = term if predicate is None else predicate | term
-        return self.table if predicate is None else self.table.filter(predicate)
+        return base if predicate is None else base.filter(predicate)
+
+    def _pruned(self, column: str, runs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> ir.Table:
+        """Only the Parquet files whose footer range meets the runs, when footers were read.
+
+        A refresh of one day then opens the new day's file, not the whole landing
+        zone. The range filter still applies on top, so results are unchanged.
+        """
+        if self._file_ranges is None or self._file_ranges[0] != column:
+            return self.table
+        ranges = self._file_ranges[1]
+        keep = tuple(f for f in self.parquet_files if f in ranges and any(
+            lo <= ranges[f][1] and ranges[f][0] < hi for lo, hi in runs))
+        if not keep or len(keep) == len(self.parquet_files):
+            return self.table
+        if keep not in self._subsets:
+            try:
+                subset = self.table._find_backend().read_parquet(list(keep))
+                same = subset.schema() == self.table.schema()
+            except Exception:  # an optimisation only
+                subset, same = None, False
+            self._subsets[keep] = subset if same else self.table
+        return self._subsets[keep]
 
     def partition_counts(self, column: str, grain: Granularity) -> pd.DataFrame:
-        """Row count per partition: the cheap query that drives incremental refresh."""
-        key = self._partition_key(column, grain)
-        expr = self.table.group_by(key).aggregate(row_count=ibis._.count())
-        frame = self._execute(expr)
+        """Row count per partition: the cheap query that drives incremental refresh.
+
+        On Parquet files, row groups that lie inside one partition are counted
+        from their footers; only the partitions of the other row groups are scanned.
+        """
+        footers = self._footer_counts(column, grain)
+        if footers is None or not footers[0]:  # nothing to gain: scan it all
+            return self._scan_counts(column, grain, None)
+        clean, mixed = footers
+        out = _counts_frame(list(clean), list(clean.values()))
+        if mixed:
+            out = pd.concat([out, self._scan_counts(column, grain, sorted(mixed))],
+                            ignore_index=True)
+        return out.sort_values("partition", ignore_index=True)
+
+    def _footer_counts(self, column: str, grain: Granularity):
+        if not self.parquet_files:
+            return None
+        dtype = self._partition_column(column, grain).type()
+        if not (dtype.is_date() or (dtype.is_timestamp() and dtype.timezone is None)):
+            return None
+        found = footer_counts(self.parquet_files, column, grain)
+        if found is None:
+            return None
+        clean, mixed, ranges = found
+        self._file_ranges = (column, ranges)
+        return clean, mixed
+
+    def _scan_counts(self, column: str, grain: Granularity,
+                     partitions: Sequence[pd.Timestamp] | None) -> pd.DataFrame:
+        table = self._restricted(column, grain, partitions)
+        key = self._partition_key(column, grain, table)
+        frame = self._execute(table.group_by(key).aggregate(row_count=ibis._.count()))
         frame = frame[frame[_PARTITION].notna()]
-        out = pd.DataFrame({
-            "partition": [to_utc_naive(v) for v in frame[_PARTITION]],
-            "row_count": frame["row_count"].astype("int64").to_numpy(),
-        })
+        out = _counts_frame(frame[_PARTITION], frame["row_count"])
         return out.sort_values("partition", ignore_index=True)
 
     # -- the fused summary query -------------------------------------------
@@ -196,6 +251,12 @@ class Relation:
 
     def sql(self, expr: ir.Table) -> str:
         return str(ibis.to_sql(expr))
+
+
+def _counts_frame(partitions, counts) -> pd.DataFrame:
+    return pd.DataFrame({"partition": pd.Series([to_utc_naive(v) for v in partitions],
+                                                dtype="datetime64[ns]"),
+                         "row_count": pd.Series(list(counts), dtype="int64")})
 
 
 def _contiguous_runs(starts: Sequence[pd.Timestamp], step: pd.Timedelta):

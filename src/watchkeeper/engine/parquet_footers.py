@@ -1,0 +1,102 @@
+"""Rows per partition from Parquet footers, without reading the partition column.
+
+Incremental refresh starts by counting rows per partition over the whole table
+(the late-data check). On a landing zone of daily Parquet files that count was
+a rescan of the partition column of the entire history, on every refresh. Most
+row groups lie inside one partition: their footer's min and max of the
+partition column truncate to the same partition and they hold no NULL there,
+so all their rows belong to it and the footer's row count is exact. Only the
+partitions touched by the other row groups ("mixed": straddling a boundary,
+with NULLs) are counted by a query, restricted to them. The counts are exact,
+identical to a full ``GROUP BY``; when footers lack statistics we return None
+and the caller scans as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from .types import Granularity
+
+_MAX_MIXED_PARTITIONS = 10_000  # past this, a full scan is cheaper than a long predicate
+
+
+def truncate(value, grain: Granularity) -> pd.Timestamp:
+    """The partition a value falls in, as the engines' ``date_trunc`` computes it."""
+    ts = pd.Timestamp(value)
+    if grain is Granularity.HOUR:
+        return ts.floor("h")
+    day = ts.normalize()
+    if grain is Granularity.WEEK:  # ISO weeks start on Monday, as in date_trunc('week')
+        return day - pd.Timedelta(days=day.weekday())
+    return day
+
+
+def footer_counts(files: Sequence[str], column: str, grain: Granularity
+                  ) -> tuple[Counter, set[pd.Timestamp], dict[str, tuple]] | None:
+    """``(exact counts of clean partitions, partitions that need a scan, file ranges)``.
+
+    The file ranges map each file holding rows to the ``(min, max)`` of its
+    partition column, so later queries can skip files outside their partitions.
+
+    None means some footer cannot be trusted (no statistics, no such column,
+    a non-temporal type); the caller then counts with a full scan.
+    """
+    clean: Counter = Counter()
+    mixed: set[pd.Timestamp] = set()
+    ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
+    for path in files:
+        try:
+            meta = pq.read_metadata(path)
+        except Exception:  # unreadable here: let the engine report it
+            return None
+        if meta.num_row_groups == 0:
+            continue
+        index = _column_index(meta, column)
+        if index is None:
+            return None
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            if group.num_rows == 0:
+                continue
+            stats = group.column(index).statistics
+            if stats is None or not stats.has_min_max or not stats.has_null_count:
+                return None
+            low, high = stats.min, stats.max
+            if not all(isinstance(v, (dt.datetime, dt.date)) for v in (low, high)):
+                return None
+            if getattr(low, "tzinfo", None) is not None:
+                return None  # the engine truncates aware values in its session zone
+            low, high = pd.Timestamp(low), pd.Timestamp(high)
+            seen = ranges.get(path, (low, high))
+            ranges[path] = (min(seen[0], low), max(seen[1], high))
+            first, last = truncate(low, grain), truncate(high, grain)
+            if first == last and stats.null_count == 0:
+                clean[first] += group.num_rows
+                continue
+            if not clean and not mixed:
+                return None  # row groups wider than a partition: footers cannot help
+            mixed.update(_span(first, last, grain))
+            if len(mixed) > _MAX_MIXED_PARTITIONS:
+                return None
+    for partition in mixed:
+        clean.pop(partition, None)  # the scan counts these partitions whole
+    return clean, mixed, ranges
+
+
+def _column_index(meta: pq.FileMetaData, column: str) -> int | None:
+    group = meta.row_group(0)
+    matches = [i for i in range(group.num_columns) if group.column(i).path_in_schema == column]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _span(first: pd.Timestamp, last: pd.Timestamp, grain: Granularity):
+    current = first
+    while current <= last:
+        yield current
+        current = truncate(current + grain.offset, grain)
