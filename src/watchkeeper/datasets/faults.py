@@ -117,8 +117,9 @@ def swapped_columns(frame, column, rng, other: str | None = None):
         return frame
     out = frame.copy()
     a, b = out[column].copy(), out[other].copy()
-    out[column] = b.astype(a.dtype) if a.dtype != b.dtype else b
-    out[other] = a.astype(b.dtype) if a.dtype != b.dtype else a
+    if a.dtype != b.dtype:  # an int column receiving floats (or NULLs) becomes floating
+        a, b = a.astype("float64"), b.astype("float64")
+    out[column], out[other] = b.to_numpy(), a.to_numpy()
     return out
 
 
