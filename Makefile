@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test install dev bench lock clean
+.PHONY: demo test install dev bench bench-peers lock clean
 
 $(VENV)/.core: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) benchmarks/run.py
+
+# whylogs and Evidently, the tools `make bench` compares against, in their own venv
+# (their pins clash with ours: whylogs 1.6 needs numpy < 2).
+bench-peers: benchmarks/.venv-peers/.done
+
+benchmarks/.venv-peers/.done: benchmarks/peers-requirements.txt
+	test -x benchmarks/.venv-peers/bin/python || $(PYTHON) -m venv benchmarks/.venv-peers
+	benchmarks/.venv-peers/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
 
 lock: $(VENV)/.dev
 	$(PY) -m pip freeze --exclude-editable | sed '/^watchkeeper/d' > constraints.txt.new

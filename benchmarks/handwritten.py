@@ -1,0 +1,196 @@
+"""The baseline: the same partition statistics as one hand-written DuckDB SQL aggregate.
+
+This is what an engineer would write by hand for the statistics of
+``docs/statistics.md`` on one Parquet file: one ``GROUP BY day`` with counts,
+FILTER counts, ``avg``, ``stddev_samp``, ``min``, ``max``, an ``approx_quantile``
+list, ``approx_count_distinct`` and string length stats, plus a second query
+for the top-k values. It shares no code with watchkeeper: the SQL is written
+here and the statistics are derived here, so the smoke test comparing the two
+checks watchkeeper against an independent implementation.
+
+Two spellings of the same aggregate are kept:
+
+- ``filter``: ``agg(x) FILTER (WHERE ...)`` -- the textbook form;
+- ``case``: ``agg(CASE WHEN ... THEN x END)`` and ``sum(CAST(cond AS INT))`` --
+  the form watchkeeper compiles to, because DuckDB runs it faster (see
+  ``docs/benchmarks.md``). Comparing against both keeps the ratio honest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+QUANTILES = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95,
+             "p99": 0.99}
+TOP_K = 10
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # numeric | float | string | boolean | temporal
+
+
+def columns_of(path: str) -> list[Column]:
+    """Column kinds from the Parquet schema (the partition column included)."""
+    out = []
+    for field in pq.read_schema(path):
+        t = field.type
+        if pa.types.is_boolean(t):
+            kind = "boolean"
+        elif pa.types.is_floating(t):
+            kind = "float"
+        elif pa.types.is_integer(t) or pa.types.is_decimal(t):
+            kind = "numeric"
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            kind = "string"
+        elif pa.types.is_timestamp(t) or pa.types.is_date(t):
+            kind = "temporal"
+        else:
+            continue
+        out.append(Column(field.name, kind))
+    return out
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _count_if(cond: str, form: str, col: str) -> str:
+    if form == "filter":
+        return f"count({col}) FILTER (WHERE {cond})"
+    return f"coalesce(sum(CAST({cond} AS INT)), 0)"
+
+
+def _finite_agg(fn: str, col: str, form: str, extra: str = "") -> str:
+    finite = f"NOT (isnan({col}) OR isinf({col}))"
+    if form == "filter":
+        return f"{fn}({col}{extra}) FILTER (WHERE {finite})"
+    return f"{fn}(CASE WHEN {finite} THEN {col} END{extra})"
+
+
+def _aggregates(c: Column, form: str) -> dict[str, str]:
+    x = _q(c.name)
+    quantiles = ", [" + ", ".join(str(q) for q in QUANTILES.values()) + "]"
+    aggs = {"non_null": f"count({x})"}
+    if c.kind in ("numeric", "float"):
+        aggs["zeros"] = _count_if(f"{x} = 0", form, x)
+        aggs["negatives"] = _count_if(f"{x} < 0", form, x)
+        aggs["distinct"] = f"approx_count_distinct({x})"
+    if c.kind == "numeric":
+        aggs.update(mean=f"avg({x})", std=f"stddev_samp({x})", min=f"min({x})", max=f"max({x})",
+                    quantiles=f"approx_quantile(CAST({x} AS DOUBLE){quantiles})")
+    elif c.kind == "float":
+        aggs.update(nan=_count_if(f"isnan({x})", form, x),
+                    posinf=_count_if(f"{x} = 'inf'::DOUBLE", form, x),
+                    neginf=_count_if(f"{x} = '-inf'::DOUBLE", form, x),
+                    mean=_finite_agg("avg", x, form), std=_finite_agg("stddev_samp", x, form),
+                    min=_finite_agg("min", x, form), max=_finite_agg("max", x, form),
+                    quantiles=_finite_agg("approx_quantile", x, form, quantiles))
+    elif c.kind == "string":
+        aggs.update(empty=_count_if(f"{x} = ''", form, x), distinct=f"approx_count_distinct({x})",
+                    length_mean=f"avg(length({x}))", length_min=f"min(length({x}))",
+                    length_max=f"max(length({x}))")
+    elif c.kind == "boolean":
+        aggs["trues"] = _count_if(x, form, x)
+    elif c.kind == "temporal":
+        aggs.update(min=f"min({x})", max=f"max({x})")
+    return aggs
+
+
+def aggregate_sql(path: str, partition_column: str, columns: list[Column], form: str) -> str:
+    """The single fused GROUP BY day query, one output column per (column, state)."""
+    parts = [f"date_trunc('day', {_q(partition_column)}) AS wk_day", "count(*) AS wk_rows"]
+    for i, c in enumerate(columns):
+        parts += [f"{sql} AS c{i}__{state}" for state, sql in _aggregates(c, form).items()]
+    select = ",\n  ".join(parts)
+    return (f"SELECT\n  {select}\nFROM read_parquet('{path}')\n"
+            f"WHERE {_q(partition_column)} IS NOT NULL\nGROUP BY 1")
+
+
+def top_k_sql(path: str, partition_column: str, columns: list[Column], k: int = TOP_K) -> str:
+    """Top-k values per (string column, day) in one UNION ALL query with a window rank."""
+    day = f"date_trunc('day', {_q(partition_column)})"
+    branches = [
+        f"SELECT {day} AS wk_day, {i} AS col, {_q(c.name)} AS value, count(*) AS n "
+        f"FROM src WHERE {_q(c.name)} IS NOT NULL AND {_q(partition_column)} IS NOT NULL "
+        f"GROUP BY 1, 3"
+        for i, c in enumerate(columns) if c.kind == "string"
+    ]
+    union = "\n  UNION ALL ".join(branches)
+    return (f"WITH src AS (SELECT * FROM read_parquet('{path}')),\nv AS (\n  {union}\n)\n"
+            "SELECT wk_day, col, value, n FROM v\n"
+            f"QUALIFY row_number() OVER (PARTITION BY col, wk_day ORDER BY n DESC, value) <= {k}")
+
+
+def run(path: str, partition_column: str, form: str = "filter",
+        con: duckdb.DuckDBPyConnection | None = None):
+    """Run both queries; return ``(columns, aggregate rows, top-k rows)`` as Python tuples."""
+    columns = columns_of(path)
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        agg = con.execute(aggregate_sql(path, partition_column, columns, form))
+        names = [d[0] for d in agg.description]
+        rows = [dict(zip(names, r)) for r in agg.fetchall()]
+        top = con.execute(top_k_sql(path, partition_column, columns)).fetchall()
+    finally:
+        if own:
+            con.close()
+    return columns, rows, top
+
+
+def _ratio(part, whole):
+    return None if part is None or not whole else part / whole
+
+
+def _epoch(ts) -> float | None:
+    return None if ts is None else (ts - _EPOCH).total_seconds()
+
+
+_EPOCH = __import__("datetime").datetime(1970, 1, 1)
+_DAY = __import__("datetime").timedelta(days=1)
+
+
+def statistics(columns: list[Column], rows: list[dict], top: list[tuple]) -> dict:
+    """``{(day, column, statistic): value}`` from the raw query results, per docs/statistics.md."""
+    top_count: dict[tuple, int] = {}
+    for day, col, _value, n in top:
+        key = (day, columns[col].name)
+        top_count[key] = max(top_count.get(key, 0), n)
+    out: dict[tuple, float | None] = {}
+    for row in rows:
+        day, n = row["wk_day"], row["wk_rows"]
+        out[(day, "*", "row_count")] = float(n)
+        for i, c in enumerate(columns):
+            s = {k.split("__", 1)[1]: v for k, v in row.items() if k.startswith(f"c{i}__")}
+            nn = s["non_null"]
+            stats = {"non_null_count": nn, "null_fraction": _ratio(n - nn, n)}
+            if c.kind in ("numeric", "float"):
+                stats.update(mean=s["mean"], std=s["std"], min=s["min"], max=s["max"],
+                             zero_fraction=_ratio(s["zeros"], nn),
+                             negative_fraction=_ratio(s["negatives"], nn),
+                             distinct_count=s["distinct"])
+                values = s["quantiles"] or [None] * len(QUANTILES)
+                stats.update(zip(QUANTILES, values))
+            if c.kind == "float":
+                stats.update(nan_count=s["nan"], posinf_count=s["posinf"],
+                             neginf_count=s["neginf"])
+            elif c.kind == "string":
+                stats.update(empty_fraction=_ratio(s["empty"], nn), distinct_count=s["distinct"],
+                             top_ratio=_ratio(top_count.get((day, c.name)), nn),
+                             length_mean=s["length_mean"], length_min=s["length_min"],
+                             length_max=s["length_max"])
+            elif c.kind == "boolean":
+                stats["true_fraction"] = _ratio(s["trues"], nn)
+            elif c.kind == "temporal":
+                low, high = _epoch(s["min"]), _epoch(s["max"])
+                stats.update(min=low, max=high,
+                             lag_seconds=None if high is None else _epoch(day + _DAY) - high)
+            for name, value in stats.items():
+                out[(day, c.name, name)] = None if value is None else float(value)
+    return out

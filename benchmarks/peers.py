@@ -1,0 +1,87 @@
+"""Per-partition profiles by other tools, timed on the same Parquet file.
+
+Run as a subprocess, each in the interpreter that has the tool:
+
+    benchmarks/.venv-peers/bin/python benchmarks/peers.py whylogs FILE event_time
+    benchmarks/.venv-peers/bin/python benchmarks/peers.py evidently FILE event_time
+    .venv/bin/python benchmarks/peers.py pandas FILE event_time
+
+Every tool gets the same work as watchkeeper: read the file, split it into
+daily partitions, summarize each. Timing starts after the imports (watchkeeper
+is timed in a process that has already imported it, too) and covers the
+Parquet read. The last stdout line is JSON: seconds, partitions, rows, peak RSS.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+import warnings
+
+from measure import emit, peak_rss_bytes
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _partitions(path: str, partition_column: str):
+    import pandas as pd
+
+    frame = pd.read_parquet(path)
+    days = frame[partition_column].dt.floor("D")
+    return [g for _, g in frame.groupby(days, sort=True)]
+
+
+def pandas_describe(parts) -> int:
+    """``describe()`` + ``isna().mean()`` per partition: fewer statistics than watchkeeper."""
+    for part in parts:
+        part.describe()
+        part.isna().mean()
+    return len(parts)
+
+
+def whylogs_profile(parts) -> int:
+    import whylogs as why
+
+    for part in parts:
+        why.log(pandas=part).view().to_pandas()
+    return len(parts)
+
+
+def evidently_summary(parts) -> int:
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataSummaryPreset
+
+    for part in parts:
+        # Evidently 0.7 rejects numpy int8 labels when it infers a small-int column
+        # as categorical; widening the type is the documented user workaround.
+        part = part.astype({c: "int64" for c, t in part.dtypes.items() if str(t) == "int8"})
+        data = Dataset.from_pandas(part, data_definition=DataDefinition())
+        Report([DataSummaryPreset()]).run(current_data=data).dict()
+    return len(parts)
+
+
+TOOLS = {"pandas": pandas_describe, "whylogs": whylogs_profile, "evidently": evidently_summary}
+
+
+def main() -> None:
+    tool, path, partition_column = sys.argv[1:4]
+    warnings.simplefilter("ignore")
+    run = TOOLS[tool]
+    if tool == "whylogs":
+        import whylogs  # noqa: F401  (imported before the clock starts)
+    elif tool == "evidently":
+        import evidently.presets  # noqa: F401
+    wall0, cpu0 = time.perf_counter(), _cpu()
+    parts = _partitions(path, partition_column)
+    n = run(parts)
+    emit({"tool": tool, "wall_s": round(time.perf_counter() - wall0, 3),
+          "cpu_s": round(_cpu() - cpu0, 3), "partitions": n,
+          "rows": int(sum(len(p) for p in parts)), "peak_rss": peak_rss_bytes()})
+
+
+if __name__ == "__main__":
+    main()

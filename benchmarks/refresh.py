@@ -1,0 +1,89 @@
+"""Incremental refresh: one new day on a 365-day table, against profiling that day alone.
+
+The table is a landing zone of one Parquet file per day read through a glob,
+as pipelines write it. Steps, each on a fresh store:
+
+1. profile the 365 days into a store (timed, for the record);
+2. a new day lands as one more file; refresh through the same glob (timed):
+   count rows per partition over the whole glob (the late-data check), then
+   summarize only the new day;
+3. profile the new day's file alone into an empty store (timed).
+
+The target is step 2 <= 1.5 x step 3: a refresh costs about one day, not a rescan.
+
+    .venv/bin/python benchmarks/refresh.py --rows-per-day 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import synthetic
+from measure import timed
+
+import watchkeeper
+
+DAYS = 365
+
+
+def landing_zone(rows_per_day: int, days: int = DAYS) -> tuple[Path, Path]:
+    """The directory of ``days`` daily files, and the next day's file kept aside."""
+    root = synthetic.DATA_DIR / f"landing-{rows_per_day}x{days}"
+    history, incoming = root / "history", root / "incoming"
+    if not (root / "complete").exists():  # generation is not timed and happens once
+        shutil.rmtree(root, ignore_errors=True)
+        synthetic.write_days(history, rows_per_day=rows_per_day, days=days)
+        synthetic.write_days(incoming, rows_per_day=rows_per_day, days=1, first_day=days)
+        (root / "complete").touch()
+    return history, next(incoming.glob("*.parquet"))
+
+
+def _profile(source: str, store_path: Path):
+    store = watchkeeper.Store.open(store_path)
+    return watchkeeper.profile(source, partition_column=synthetic.PARTITION_COLUMN,
+                               name="events", store=store)
+
+
+def run(rows_per_day: int, *, days: int = DAYS, repeat: int = 3, progress=print) -> dict:
+    history, new_day = landing_zone(rows_per_day, days)
+    results: dict = {"days": days, "rows_per_day": rows_per_day}
+    with tempfile.TemporaryDirectory() as tmp:
+        zone = Path(tmp) / "zone"
+        shutil.copytree(history, zone)
+        glob = str(zone / "*.parquet")
+        store_path = Path(tmp) / "store.duckdb"
+        progress(f"profile {days} days into a store")
+        t, first = timed(lambda: _profile(glob, store_path))
+        results["initial"] = t.as_dict() | {"refreshed": len(first.refreshed)}
+
+        shutil.copy(new_day, zone / new_day.name)
+        snapshot = Path(tmp) / "after-initial.duckdb"
+        shutil.copy(store_path, snapshot)
+
+        def reset():  # every repeat refreshes the same state (not timed)
+            shutil.copy(snapshot, store_path)
+
+        progress("refresh after one new day")
+        t, again = timed(lambda: _profile(glob, store_path), repeat=repeat, setup=reset)
+        results["refresh"] = t.as_dict() | {"refreshed": len(again.refreshed),
+                                            "partitions": len(again.partitions)}
+        assert len(again.refreshed) == 1, "a new day must refresh exactly one partition"
+
+        alone = Path(tmp) / "alone.duckdb"
+        progress("profile the new day alone")
+        t, _ = timed(lambda: _profile(str(new_day), alone), repeat=repeat,
+                     setup=lambda: alone.unlink(missing_ok=True))
+        results["one_day_alone"] = t.as_dict()
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows-per-day", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=DAYS)
+    args = parser.parse_args()
+    print(json.dumps(run(args.rows_per_day, days=args.days), indent=2))
