@@ -78,7 +78,7 @@ class TestFusion:
         assert len(queries) == (2 if days == 1 else 3)
         fused, top = queries[-2], queries[-1]
         assert all(f'"x{i}"' in fused for i in range(columns)) and "GROUP BY" in fused
-        assert "ROW_NUMBER" in top and '"x0"' not in top
+        assert ("ROW_NUMBER" in top or "ARG_MIN" in top) and '"x0"' not in top
 
     def test_a_table_without_strings_needs_no_top_values_query(self, tmp_path, queries):
         """With no string column the run is two queries: counts and the fused aggregate."""

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -231,10 +232,12 @@ class Relation:
                 .mutate(col=ibis.literal(i, type="int32"))
             )
         union = ibis.union(*parts, distinct=False)
-        rank = ibis.row_number().over(group_by=[union.col, union[_PARTITION]],
-                                      order_by=[union.n.desc(), union.value])
-        expr = union.mutate(rank=rank).filter(ibis._.rank < k)
-        frame = self._execute(expr)
+        if self.backend in _KEEPS_TOP_K:
+            frame = self._execute(_top_k_by_aggregate(union, k))
+        else:
+            rank = ibis.row_number().over(group_by=[union.col, union[_PARTITION]],
+                                          order_by=[union.n.desc(), union.value])
+            frame = self._execute(union.mutate(rank=rank).filter(ibis._.rank < k))
         names = [info.name for info in columns]
         return pd.DataFrame({
             "column": [names[int(i)] for i in frame["col"]],
@@ -251,6 +254,29 @@ class Relation:
 
     def sql(self, expr: ir.Table) -> str:
         return str(ibis.to_sql(expr))
+
+
+_KEEPS_TOP_K = {"duckdb"}  # engines with arg_min(arg, key, k): a bounded heap per group
+_VALUE_COUNT = dt.Struct({"value": "string", "n": "int64"})
+_RANK_KEY = dt.Struct({"neg_n": "int64", "value": "string"})
+
+
+@ibis.udf.agg.builtin(name="arg_min")
+def _arg_min_k(arg: _VALUE_COUNT, key: _RANK_KEY, k: int) -> dt.Array(_VALUE_COUNT):
+    """DuckDB's ``arg_min(arg, key, k)``: the k args with the smallest keys."""
+
+
+def _top_k_by_aggregate(union: ir.Table, k: int) -> ir.Table:
+    """The same k values as the ranked window (count descending, then value), in less time.
+
+    The window sorts every distinct value of every partition (millions for an
+    id column); ``arg_min`` keeps a heap of k per (column, partition) instead.
+    """
+    key = ibis.struct({"neg_n": -union.n, "value": union.value})
+    arg = ibis.struct({"value": union.value, "n": union.n})
+    top = union.group_by([union.col, union[_PARTITION]]).aggregate(top=_arg_min_k(arg, key, k))
+    flat = top.unnest("top")
+    return flat.select("col", _PARTITION, value=flat.top["value"], n=flat.top["n"])
 
 
 def _counts_frame(partitions, counts) -> pd.DataFrame:
