@@ -27,9 +27,9 @@ from measure import HERE, run_json  # noqa: E402
 
 SIZES = {
     "full": {"rows": 2_010_000, "days": 30, "refresh_rows_per_day": 10_000,
-             "spark_rows": 210_000, "repeat": 3},
+             "spark_rows": 210_000, "repeat": 3, "refresh_rounds": 7},
     "quick": {"rows": 60_000, "days": 30, "refresh_rows_per_day": 300,
-              "spark_rows": 30_000, "repeat": 1},
+              "spark_rows": 30_000, "repeat": 1, "refresh_rounds": 3},
 }
 
 
@@ -44,7 +44,7 @@ def measure(size: str, *, peers: tuple[str, ...], spark: bool) -> dict:
     synthetic.ensure(path, rows=cfg["rows"], days=cfg["days"])
     out = {"size": size, "machine": _machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     out["speed"] = profile_speed.run(str(path), repeat=cfg["repeat"], peers=peers, progress=_log)
-    out["refresh"] = refresh.run(cfg["refresh_rows_per_day"], repeat=max(cfg["repeat"], 2),
+    out["refresh"] = refresh.run(cfg["refresh_rows_per_day"], repeat=cfg["refresh_rounds"],
                                  progress=_log)
     if spark:
         small = synthetic.DATA_DIR / f"events-{cfg['spark_rows']}x{cfg['days']}.parquet"

@@ -12,11 +12,10 @@ time is reported, not compared to a target.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 
-from measure import timed
+from measure import emit, timed
 
 import watchkeeper
 
@@ -66,4 +65,4 @@ def run(path: str, *, repeat: int = 2, progress=print) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(sys.argv[1], progress=lambda s: print(s, file=sys.stderr)), indent=2))
+    emit(run(sys.argv[1], progress=lambda s: print(s, file=sys.stderr)))
