@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ._grid import Grid
+from ._grid import EXTREME_PAIRS, OUTLIER_SENSITIVE, SINGLE_ROW, Grid
 from .verdict import Explanation, Severity, Verdict
 
 # (info, warning, critical) thresholds on the per-series score, declared as data.
@@ -151,4 +151,43 @@ def cap_seen_before(learn: np.ndarray, values: np.ndarray, z: np.ndarray, rows: 
     inside = (observed >= low) & (observed <= high)
     z[t_idx[inside], flagged_series[inside]] = np.minimum(z[t_idx[inside],
                                                             flagged_series[inside]], cap)
+    return z
+
+
+def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray, cap: float
+                   ) -> np.ndarray:
+    """The signature of one odd row scores at most ``cap`` (info).
+
+    An extreme (min, max, shortest or longest string) is set by one row: when it moves
+    alone, the odd row came or went (a rare long category name absent today). One odd
+    row pushes its extreme outwards, arbitrarily far, and drags the mean and std with
+    it; quantiles, fractions, counts and the opposite extreme stay put. On real data
+    both patterns are one odd record (an out-of-state zip code), which row-level checks
+    (SLOs) are for. A fault in the data moves many rows, and with them a robust
+    statistic, both extremes (a timezone shift), or the moments with an extreme pulled
+    inwards, which no outlier does (padding raises the shortest length and the mean).
+    """
+    single = np.isin(grid.statistics, list(SINGLE_ROW))
+    if not single.any():
+        return z
+    hot = z[rows] >= cap
+    flagged_rows, flagged_series = np.nonzero(hot & single[None, :])
+    if flagged_rows.size == 0:
+        return z
+    z = z.copy()
+    codes = pd.factorize(grid.columns)[0]
+    sensitive = np.isin(grid.statistics, list(OUTLIER_SENSITIVE))
+    low_end = np.isin(grid.statistics, [a for a, _ in EXTREME_PAIRS])
+    for r, c in set(zip(flagged_rows.tolist(), codes[flagged_series].tolist())):
+        t = rows[r]
+        moved = np.flatnonzero((codes == c) & hot[r])
+        names = set(grid.statistics[moved])
+        ends = moved[single[moved]]
+        outward = np.where(low_end[ends], grid.values[t, ends] < center[t, ends],
+                           grid.values[t, ends] > center[t, ends])
+        both_ends = any(a in names and b in names for a, b in EXTREME_PAIRS)
+        alone = single[moved].all()  # only extremes: the row(s) at one end came or went
+        dragged = sensitive[moved].all() and outward.all()  # an outlier row and the moments
+        if (alone or dragged) and not both_ends:
+            z[t, moved] = np.minimum(z[t, moved], cap)
     return z

@@ -8,7 +8,7 @@ import pandas as pd
 from ..engine.types import Granularity
 from ._grid import Grid, check_history, combine, infer_granularity, spreads, tail, to_grid
 from ._judge import (cap_seen_before, capped_exclusions, masked, seen_counts, thresholds,
-                     verdicts, z_scores)
+                     uncorroborated, verdicts, z_scores)
 from ._model import Windows, expectations
 from .base import BaseDetector
 from .verdict import Verdict
@@ -108,11 +108,12 @@ class RobustDetector(BaseDetector):
             return []
         learn = masked(grid, excluded)
         model = expectations(learn, grid.sizes, grid.kinds,
-                             spreads(grid.columns, grid.statistics, learn), self._windows(),
+                             spreads(grid.columns, grid.statistics, learn, self.window), self._windows(),
                              start=int(rows.min()))
         levels = thresholds(self.sensitivity)
         z = cap_seen_before(learn, grid.values, z_scores(grid.values, model.center, model.scale),
                             rows, self.window, self.min_history, levels[0])
+        z = uncorroborated(grid, z, model.center, rows, levels[0])
         return verdicts(grid, rows, z, model.center, model.scale,
                         seen_counts(grid.observed, seen_before), min_history=self.min_history,
                         levels=levels, max_explanations=self.max_explanations)
