@@ -1,6 +1,7 @@
 """watchkeeper: constraints and triggers for ML pipeline health."""
 
 from ._version import __version__
+from .alerts import Incident, UnknownIncidentError, check
 from .config import Project, TableSpec
 from .engine import Granularity, Kind, open_source
 from .errors import (
@@ -27,6 +28,7 @@ __all__ = [
     "Event",
     "FireResult",
     "Granularity",
+    "Incident",
     "Kind",
     "Notice",
     "PartitionColumnError",
@@ -39,11 +41,13 @@ __all__ = [
     "StoreLockedError",
     "TableSpec",
     "Trigger",
+    "UnknownIncidentError",
     "UnknownTableError",
     "UserError",
     "WatchkeeperError",
     "__version__",
     "fire",
+    "check",
     "guard",
     "open_source",
     "profile",

@@ -38,6 +38,8 @@ class TableSpec:
     source: str
     partition_column: str
     granularity: str = "day"
+    # Who reads the table (models, dashboards): ranks its incidents. Optional.
+    consumers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
@@ -45,10 +47,24 @@ class TableSpec:
         if not self.partition_column:
             raise ConfigError(f"table {self.name!r} needs a partition_column")
         Granularity.parse(self.granularity)
+        object.__setattr__(self, "consumers", _names(self.consumers, self.name))
 
-    def to_yaml(self) -> dict[str, str]:
-        return {"source": self.source, "partition_column": self.partition_column,
-                "granularity": self.granularity}
+    def to_yaml(self) -> dict:
+        out: dict = {"source": self.source, "partition_column": self.partition_column,
+                     "granularity": self.granularity}
+        if self.consumers:
+            out["consumers"] = list(self.consumers)
+        return out
+
+
+def _names(value, table: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"table {table!r}: consumers must be a list of names")
+    return tuple(str(v) for v in value)
 
 
 @dataclass
@@ -93,13 +109,14 @@ class Project:
             if not isinstance(spec, dict) or "source" not in spec:
                 raise ConfigError(f"{path}: table {name!r} needs at least 'source' and "
                                   "'partition_column'")
-            unknown = set(spec) - {"source", "partition_column", "granularity"}
+            unknown = set(spec) - {"source", "partition_column", "granularity", "consumers"}
             if unknown:
                 raise ConfigError(f"{path}: table {name!r} has unknown keys "
                                   f"{sorted(unknown)}: remove them")
             tables[str(name)] = TableSpec(str(name), str(spec["source"]),
                                           str(spec.get("partition_column") or ""),
-                                          str(spec.get("granularity", "day")))
+                                          str(spec.get("granularity", "day")),
+                                          spec.get("consumers") or ())
         data.pop("version", None)
         store = data.pop("store", None)
         return cls(path.parent.resolve(), tables, str(store) if store else None, data)

@@ -15,6 +15,8 @@ EXPECTED = [
     "UserError", "WatchkeeperError", "__version__", "open_source", "profile",
     # issue 5: triggers
     "BatchRejected", "Event", "FireResult", "Trigger", "fire", "guard",
+    # issue 4: alerts
+    "Incident", "UnknownIncidentError", "check",
 ]
 
 

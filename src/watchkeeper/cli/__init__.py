@@ -224,6 +224,7 @@ _slo.register(app)
 
 
 from . import backtest as _backtest  # noqa: E402,F401  (registers wk backtest)
+from . import alerts as _alerts  # noqa: E402,F401  (issue 4: wk alerts, wk check)
 
 
 def main(argv: list[str] | None = None) -> None:
