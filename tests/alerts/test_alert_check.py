@@ -143,6 +143,15 @@ class TestEvents:
         assert [i.severity for i in result.incidents] == [Severity.INFO]
         assert wk_sink2.SEEN == [] and result.fired == ()
 
+    def test_broken_triggers_fail_before_storing(self, project):
+        """A malformed triggers: section is a ConfigError and no incident is stored."""
+        project.extra["triggers"] = {"page": {"event": "incident.opened", "actions": []}}
+        project.save()
+        save_history(project.store(), "trips", _shifted((day(89), "fare", "mean", 40.0)))
+        with pytest.raises(ConfigError):
+            check("trips", project)
+        assert incidents(project, min_severity="info") == []
+
 
 class TestFeedback:
     def test_false_positive_tolerates_the_same_deviation_only(self, project, store):

@@ -61,6 +61,10 @@ def check(table: str, project=None, *, partitions: Sequence | None = None,
     store = store or (project.store() if project is not None else Store.open())
     settings = AlertSettings.of(project)
     chain = build_chain(settings.processors)
+    if fire_events and project is not None:
+        from ..triggers import load_triggers
+
+        load_triggers(project)  # a broken triggers: section fails before anything is stored
     history = store.load_statistics(table)  # raises UnknownTableError for a stranger
     grain = Granularity.parse(store.table(table).granularity)
     log = AlertLog(store)
@@ -105,7 +109,7 @@ def feedback(incident_id, action: str, *, note: str | None = None, user: str | N
     before = stored.load(store, incident_id)
     after = stored.give_feedback(store, incident_id, action, note=note, user=user,
                                  warning=warning)
-    if fire_events and before.status.active and not after.status.active:
+    if fire_events and after.notifies and before.status.active and not after.status.active:
         _fire(after.with_(change="resolved"), project, {"resolution": after.status.value,
                                                          "note": note})
     return after
@@ -173,7 +177,8 @@ def _partition_severities(targets, result: Batch) -> list[tuple]:
 
 
 def _notifies(incident: Incident) -> bool:
-    return incident.change == "resolved" or (incident.change in NOTIFY_ON and incident.notifies)
+    # An info incident never paged, so its closing is not news either.
+    return incident.notifies and incident.change in (*NOTIFY_ON, "resolved")
 
 
 def _fire(incident: Incident, project, extra: dict | None = None):
