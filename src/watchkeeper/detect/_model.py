@@ -33,6 +33,7 @@ from ._rolling import prior_quantile
 Q80_TO_SIGMA = 1.0 / 1.2816  # |N(0,1)| has its 80th percentile at 1.2816
 SEASONS = 4
 SEASONAL_MARGIN = 0.8  # a seasonal forecast must cut the scale by 20% to be preferred
+SHIFT_BAND = 4.0  # scale units beyond which a run of partitions counts as a new level
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Windows:
     scale: int
     period: int | None
     min_history: int
+    shift: int = 3
 
     @property
     def carry(self) -> int:
@@ -59,13 +61,29 @@ class Windows:
     def lookback(self) -> int:
         """Rows before a scored row that its expectation can depend on."""
         forecast = max(self.level, (self.period or 0) * SEASONS)
-        return self.scale + 2 * self.carry + self.trend + forecast + 1
+        return self.scale + 2 * self.carry + self.trend + forecast + self.shift + 1
 
 
 def expectations(values: np.ndarray, sizes: np.ndarray, kinds: np.ndarray,
                  spread: tuple[np.ndarray, np.ndarray, np.ndarray], w: Windows,
                  start: int = 0) -> Expectation:
     """Causal expected value and noise scale of every series, for rows ``start`` onwards."""
+    first = max(0, start - w.shift)  # the level-shift check looks at the rows before start
+    center, raw = _expected(values, w, first)
+    floors = _Floors(sizes, kinds, spread, w, first)
+    shifted = _shifted(values, center, floors.apply(raw, center), w, start)
+    # Counts vary in proportion to their level (twice the rows, twice the wobble), so a
+    # count's noise grows with a shift up; a binomial floor follows any new level.
+    counts = (kinds == KIND_CODES["count"])[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grown = np.where(counts & (shifted != center), np.abs(shifted / center), 1.0)
+    scale = floors.apply(raw * np.fmax(1.0, np.nan_to_num(grown, nan=1.0, posinf=1.0)), shifted)
+    shifted[:start], scale[:start] = np.nan, np.nan
+    return Expectation(shifted, scale)
+
+
+def _expected(values: np.ndarray, w: Windows, start: int) -> tuple[np.ndarray, np.ndarray]:
+    """The forecast with the smaller noise so far, and that (unfloored) noise scale."""
     t, s = values.shape
     first_resid = max(0, start - w.scale - w.carry - w.trend)
     forecasts = [_level(values, w, first_resid)]
@@ -79,7 +97,38 @@ def expectations(values: np.ndarray, sizes: np.ndarray, kinds: np.ndarray,
             continue
         better = sc < SEASONAL_MARGIN * np.where(np.isnan(scale), np.inf, scale)
         center, scale = np.where(better, c, center), np.where(better, sc, scale)
-    return Expectation(center, _floored(scale, center, sizes, kinds, spread, w, start))
+    return center, scale
+
+
+def _shifted(values: np.ndarray, center: np.ndarray, scale: np.ndarray, w: Windows, start: int
+             ) -> np.ndarray:
+    """After ``w.shift`` partitions in a row beyond their bands on one side, expect the new level.
+
+    A median over ``level`` partitions (and a bias over ``trend`` residuals) follows a
+    lasting change (a column starts being recorded, a volume step) only once half its
+    window has changed, and until then every partition of the new regime alerts.
+    Standard level-shift handling in robust forecasting: ``shift`` consecutive
+    partitions all above (or all below) their own bands confirm the shift, and their
+    median becomes the forecast. One broken partition never moves it; partitions
+    confirmed bad are masked out before this, so they cannot confirm one.
+    """
+    if not w.shift:
+        return center
+    t, s = values.shape
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (values - center) / scale
+    # The last ``shift`` rows before each row; NaN anywhere (too early, unknown) means no shift.
+    lags = np.full((t - start, s, w.shift), np.nan)
+    for k in range(1, w.shift + 1):
+        rows = np.arange(start, t) - k
+        ok = rows >= 0
+        lags[ok, :, k - 1] = z[rows[ok]]
+    with np.errstate(invalid="ignore"):
+        moved = (lags.min(axis=-1) > SHIFT_BAND) | (lags.max(axis=-1) < -SHIFT_BAND)
+    if not moved.any():
+        return center
+    recent = _placed(t, s, start, prior_quantile(values, w.shift, 0.5, start, w.shift))
+    return np.where(_placed(t, s, start, moved) == 1, recent, center)
 
 
 def _level(values: np.ndarray, w: Windows, start: int) -> np.ndarray:
@@ -126,31 +175,67 @@ def _residual_model(values: np.ndarray, forecast: np.ndarray, w: Windows, start:
     deviation = np.abs(residual - bias)
     scale = _placed(t, s, start, prior_quantile(deviation, w.scale, 0.8, start,
                                                 min_periods=w.min_history)) * Q80_TO_SIGMA
+    if w.period and t > 2 * w.period:
+        scale = np.fmax(scale, _phase_scale(deviation, w, start))
     return forecast + bias, scale
 
 
-def _floored(scale: np.ndarray, center: np.ndarray, sizes: np.ndarray, kinds: np.ndarray,
-             spread: tuple[np.ndarray, np.ndarray, np.ndarray], w: Windows, start: int
-             ) -> np.ndarray:
-    """Widen small partitions, and never go below the noise sampling alone would give."""
-    t, s = scale.shape
-    prior_sizes = _placed(t, s, start, prior_quantile(sizes, w.level, 0.5, start))
-    n = np.where(np.isfinite(sizes) & (sizes > 0), sizes, prior_sizes)
-    n = np.where(np.isfinite(n) & (n > 0), n, 1.0)
-    typical = np.where(np.isfinite(prior_sizes) & (prior_sizes > 0), prior_sizes, n)
-    sampled = (kinds == KIND_CODES["fraction"]) | (kinds == KIND_CODES["location"])
-    widen = np.where(sampled[None, :], np.sqrt(np.fmax(1.0, typical / n)), 1.0)
+def _phase_scale(deviation: np.ndarray, w: Windows, start: int) -> np.ndarray:
+    """The noise of the same weekday (hour) alone, over the same window.
 
-    floor = 1e-9 + 1e-4 * np.abs(np.nan_to_num(center))
-    floor = np.where((kinds == KIND_CODES["count"])[None, :], np.fmax(floor, 0.5), floor)
-    p = np.clip(np.nan_to_num(center, nan=0.0), 1.0 / n, 1.0 - 1.0 / np.maximum(n, 2.0))
-    floor = np.where((kinds == KIND_CODES["fraction"])[None, :],
-                     np.fmax(floor, np.sqrt(p * (1.0 - p) / n)), floor)
-    values, factor, per_root_n = spread
-    # The column's spread as it was before this partition: a fault that collapses or
-    # inflates the spread must not move its own band.
-    sampling = _placed(t, s, start, prior_quantile(values, w.level, 0.5, start)) * factor
-    sampling = np.where(per_root_n[None, :], sampling / np.sqrt(n), sampling)
-    floor = np.fmax(floor, np.nan_to_num(sampling, nan=0.0))
-    # Unknown until enough history: a floor alone is no evidence of what normal looks like.
-    return np.where(np.isnan(scale), np.nan, np.fmax(scale * widen, floor))
+    Noise differs by phase: a weekend's p75 of small integers flips between 4 and 5
+    while weekdays sit at 4, and a scale pooled over all days calls every weekend flip
+    an anomaly. The band takes the larger of the pooled and the phase's own scale.
+    """
+    t, s = deviation.shape
+    p = w.period
+    cycles = -(-t // p)
+    # Row k, block phase of ``by_phase`` is row k * p + phase: one call for every phase.
+    padded = np.full((cycles * p, s), np.nan)
+    padded[:t] = deviation
+    by_phase = padded.reshape(cycles, p * s)
+    first = start // p
+    q = prior_quantile(by_phase, max(2, w.scale // p), 0.8, first,
+                       min_periods=max(2, w.min_history // p))
+    out = np.full((cycles * p, s), np.nan)
+    out[first * p:] = q.reshape(-1, s)
+    return out[:t] * Q80_TO_SIGMA
+
+
+class _Floors:
+    """Small partitions widen the band; sampling alone sets a least noise.
+
+    The parts that do not depend on the center are computed once, for rows ``start`` on.
+    """
+
+    def __init__(self, sizes: np.ndarray, kinds: np.ndarray,
+                 spread: tuple[np.ndarray, np.ndarray, np.ndarray], w: Windows, start: int):
+        self.start = start
+        prior_sizes = prior_quantile(sizes, w.level, 0.5, start)
+        now = sizes[start:]
+        n = np.where(np.isfinite(now) & (now > 0), now, prior_sizes)
+        self.n = np.where(np.isfinite(n) & (n > 0), n, 1.0)
+        typical = np.where(np.isfinite(prior_sizes) & (prior_sizes > 0), prior_sizes, self.n)
+        sampled = (kinds == KIND_CODES["fraction"]) | (kinds == KIND_CODES["location"])
+        self.widen = np.where(sampled[None, :], np.sqrt(np.fmax(1.0, typical / self.n)), 1.0)
+        values, factor, per_root_n = spread
+        # The column's spread as it was before this partition: a fault that collapses or
+        # inflates the spread must not move its own band.
+        sampling = prior_quantile(values, w.level, 0.5, start) * factor
+        sampling = np.where(per_root_n[None, :], sampling / np.sqrt(self.n), sampling)
+        self.sampling = np.nan_to_num(sampling, nan=0.0)
+        self.counts = (kinds == KIND_CODES["count"])[None, :]
+        self.fractions = (kinds == KIND_CODES["fraction"])[None, :]
+
+    def apply(self, scale: np.ndarray, center: np.ndarray) -> np.ndarray:
+        n, first = self.n, self.start
+        scale, center = scale[first:], np.nan_to_num(center[first:], nan=0.0)
+        floor = 1e-9 + 1e-4 * np.abs(center)
+        floor = np.where(self.counts, np.fmax(floor, 0.5), floor)
+        p = np.clip(center, 1.0 / n, 1.0 - 1.0 / np.maximum(n, 2.0))
+        floor = np.where(self.fractions, np.fmax(floor, np.sqrt(p * (1.0 - p) / n)), floor)
+        floor = np.fmax(floor, self.sampling)
+        # Unknown until enough history: a floor alone is no evidence of what normal looks like.
+        out = np.full((first + len(scale), scale.shape[1]), np.nan)
+        out[first:] = np.where(np.isnan(scale), np.nan, np.fmax(scale * self.widen, floor))
+        return out

@@ -29,6 +29,8 @@ class RobustDetector(BaseDetector):
     min_history: partitions needed before any judgement (earlier ones are "ok").
     seasonality: "auto" (24 for hourly, 7 for daily, none for weekly), an int, or None.
     max_excluded: largest fraction of a window that confirmed-bad partitions may take.
+    shift_after: partitions in a row beyond their bands on one side after which their
+        level is expected (a lasting change is learned); 0 never re-levels early.
     max_explanations: most columns listed per verdict.
     granularity: "auto" (inferred from the gaps between partitions), "hour", "day" or "week".
     """
@@ -36,7 +38,7 @@ class RobustDetector(BaseDetector):
     def __init__(self, sensitivity: str = "medium", level_window: int = 7, trend_window: int = 14,
                  window: int = 56, min_history: int = 14, seasonality="auto",
                  max_excluded: float = 0.5, max_explanations: int = 10,
-                 granularity: str = "auto") -> None:
+                 granularity: str = "auto", shift_after: int = 3) -> None:
         self.sensitivity = sensitivity
         self.level_window = level_window
         self.trend_window = trend_window
@@ -46,6 +48,7 @@ class RobustDetector(BaseDetector):
         self.max_excluded = max_excluded
         self.max_explanations = max_explanations
         self.granularity = granularity
+        self.shift_after = shift_after
 
     # -- the contract --------------------------------------------------------------
     def fit(self, history: pd.DataFrame, exclude=None) -> "RobustDetector":
@@ -130,4 +133,4 @@ class RobustDetector(BaseDetector):
 
     def _windows(self) -> Windows:
         return Windows(self.level_window, self.trend_window, self.window,
-                       getattr(self, "period_", None), self.min_history)
+                       getattr(self, "period_", None), self.min_history, int(self.shift_after))
