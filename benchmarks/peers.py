@@ -27,7 +27,7 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _partitions(path: str, partition_column: str):
+def partitions(path: str, partition_column: str):
     import pandas as pd
 
     frame = pd.read_parquet(path)
@@ -76,7 +76,7 @@ def main() -> None:
     elif tool == "evidently":
         import evidently.presets  # noqa: F401
     wall0, cpu0 = time.perf_counter(), _cpu()
-    parts = _partitions(path, partition_column)
+    parts = partitions(path, partition_column)
     n = run(parts)
     emit({"tool": tool, "wall_s": round(time.perf_counter() - wall0, 3),
           "cpu_s": round(_cpu() - cpu0, 3), "partitions": n,
