@@ -16,11 +16,20 @@ from .errors import (
     UserError,
     WatchkeeperError,
 )
+from .managed import (IngestResult, InvalidPartitionError, InvalidPartitionWarning, ManagedTable,
+                      SnapshotId, managed_table)
 from .store import Store
 from .summaries import STATISTIC_NAMES, Notice, ProfileResult, profile
 from .triggers import BatchRejected, Event, FireResult, Trigger, fire, guard
 
 __all__ = [
+    # issue 3: managed tables
+    "IngestResult",
+    "InvalidPartitionError",
+    "InvalidPartitionWarning",
+    "ManagedTable",
+    "SnapshotId",
+    "managed_table",
     "BatchRejected",
     "ConfigError",
     "EmptySourceError",

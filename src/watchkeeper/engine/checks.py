@@ -108,6 +108,31 @@ def _row_terms(table: ir.Table, probe: Probe) -> tuple[ir.BooleanValue, ir.Scala
     return not_null(x) & ~passes, x.count()
 
 
+def violation_flags(table: ir.Table, probes: Sequence[Probe], backend: str, *,
+                    order_by: str | None = None) -> tuple[ir.Table, dict[str, ir.BooleanValue]]:
+    """Per row, whether it violates each row-level probe (quarantine on write needs rows).
+
+    Returns the table (with any custom-SQL columns added) and one never-NULL boolean
+    per probe key, true for exactly the rows :func:`fused_counts` counts as
+    violations. ``unique`` / ``compound_unique`` flag each row beyond the first of
+    its value, first in ``order_by`` order (every column if None).
+    """
+    sql_probes = [p for p in probes if p.kind == "sql_row"]
+    if sql_probes:
+        table = _with_sql_columns(table, sql_probes, backend)
+    flags: dict[str, ir.BooleanValue] = {}
+    for probe in probes:
+        if probe.kind in {"unique", "compound_unique"}:
+            present = ibis.and_(*(not_null(table[c]) for c in probe.columns))
+            order = [table[order_by]] if order_by else [table[c] for c in table.columns]
+            rank = ibis.row_number().over(group_by=[table[c] for c in probe.columns],
+                                          order_by=order)
+            flags[probe.key] = present & (rank > 0)
+        else:
+            flags[probe.key] = _row_terms(table, probe)[0].fill_null(False)
+    return table, flags
+
+
 # -- partition metrics fused into the same query -------------------------------
 def _finite(x: ir.Column) -> ir.BooleanValue | None:
     return ~(x.isnan() | x.isinf()) if x.type().is_floating() else None

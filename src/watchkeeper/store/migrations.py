@@ -194,6 +194,39 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             checked_at TIMESTAMP NOT NULL,
             PRIMARY KEY (table_name, partition_start))""",
     ]),
+    # issue 3: managed tables (ingests, quarantine bookkeeping, snapshots).
+    (6, "managed tables: ingests, quarantined batches, dataset snapshots", [
+        """CREATE TABLE wk_managed_ingests (
+            ingest_id VARCHAR PRIMARY KEY,
+            table_name VARCHAR NOT NULL,
+            partition_start TIMESTAMP NOT NULL,
+            status VARCHAR NOT NULL,
+            data_version BIGINT,
+            rows_in BIGINT NOT NULL,
+            rows_valid BIGINT NOT NULL,
+            rows_quarantined BIGINT NOT NULL,
+            failed_critical VARCHAR NOT NULL,
+            failed_other VARCHAR NOT NULL,
+            source VARCHAR,
+            started_at TIMESTAMP NOT NULL,
+            committed_at TIMESTAMP NOT NULL)""",
+        "CREATE INDEX wk_managed_ingests_key ON wk_managed_ingests (table_name, partition_start)",
+        """CREATE TABLE wk_managed_quarantine (
+            ingest_id VARCHAR PRIMARY KEY,
+            table_name VARCHAR NOT NULL,
+            partition_start TIMESTAMP NOT NULL,
+            file VARCHAR NOT NULL,
+            row_count BIGINT NOT NULL,
+            rejected BOOLEAN NOT NULL,
+            superseded_by VARCHAR,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE wk_managed_snapshots (
+            snapshot_id VARCHAR PRIMARY KEY,
+            table_name VARCHAR NOT NULL,
+            data_version BIGINT NOT NULL,
+            partitions VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL)""",
+    ]),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,223 @@
+"""One ingest: evaluate the batch, quarantine violating rows, commit the rest atomically.
+
+Steps, under a per-table lock:
+
+1. undo leftovers of a killed ingest (Delta commits and quarantine files the
+   store never recorded);
+2. load the batch once; evaluate the table's SLOs on it (results as for
+   ``wk validate``); find rows violating a *critical* row-level check, or lying
+   outside the partition (built-in check ``partition_key``), in one query;
+3. write the quarantined rows (one Parquet file), then the valid rows (one Delta
+   commit replacing the partition) -- or, when a critical partition-level check
+   failed and the table says ``on_partition_failure: reject``, send every row
+   to quarantine and keep the previous version;
+4. commit: one store transaction records the ingest. Before it, readers see the
+   old version; after it, the new one. Then the SLO results are saved and
+   ``ingest.quarantined`` is fired if rows were quarantined.
+
+``WK_TEST_INGEST_PAUSE=STEP[:SECONDS]`` (tests only) stops at a step
+(``loaded``, ``flagged``, ``quarantine_written``, ``data_written``,
+``committed``) so that a test can kill the process there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.compute as pc
+
+from ..engine import delta
+from ..engine import managed_batch as batches
+from ..engine.checks import Probe
+from ..engine.sources import parse_source
+from ..errors import UserError
+from ..slo import ValidationResult, evaluate
+from ..slo.bind import bind
+from ..store import managed as catalog
+from ..store.slo_results import save_results
+from .spec import parse_partition
+
+STEPS = ("loaded", "flagged", "quarantine_written", "data_written", "committed")
+_ROW_FLAGGED = {"unique", "compound_unique", "referential"}  # flagged without a fused probe
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one ingest did. ``ok`` is False when a critical check failed."""
+
+    ingest_id: str
+    table: str
+    partition: pd.Timestamp
+    partition_key: str
+    status: str  # "committed" or "rejected" (previous version kept)
+    version: int | None
+    rows_in: int
+    rows_valid: int
+    rows_quarantined: int
+    failed_critical: tuple[str, ...]
+    failed_other: tuple[str, ...]
+    validation: ValidationResult = field(repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_critical
+
+    def to_dict(self) -> dict:
+        return {"ingest_id": self.ingest_id, "table": self.table,
+                "partition": self.partition_key, "status": self.status,
+                "version": self.version, "rows_in": self.rows_in, "rows_valid": self.rows_valid,
+                "rows_quarantined": self.rows_quarantined,
+                "failed_critical": list(self.failed_critical),
+                "failed_other": list(self.failed_other), "ok": self.ok}
+
+
+def run_ingest(table, data, partition, *, source: str | None = None) -> IngestResult:
+    spec = table.spec
+    grain = spec.grain
+    start = parse_partition(partition, grain)
+    key = grain.format(start)
+    ingest_id = f"{pd.Timestamp.utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:10]}"
+    started = pd.Timestamp.utcnow().tz_localize(None)
+    with _locked(table.path):
+        recover(table)
+        batch = batches.load_batch(data, root=table.root)
+        _pause("loaded")
+        validation = evaluate(batch, table.slo, partition_column=spec.partition_column,
+                              granularity=grain, partitions=[start], name=spec.name,
+                              others=table.others, root=table.root)
+        violations = _violations(table, batch, start)
+        failed = validation.failed()
+        critical = failed[failed["severity"] == "critical"]
+        failed_critical = list(dict.fromkeys(critical["check"]))
+        if violations.rows.size and _has(violations, batches.PARTITION_CHECK):
+            failed_critical.append(batches.PARTITION_CHECK)
+        failed_other = list(dict.fromkeys(failed[failed["severity"] != "critical"]["check"]))
+        level = {c.name: c.level for c in table.slo.checks}
+        partition_failures = [c for c in failed_critical if level.get(c) == "partition"]
+        rejected = spec.on_partition_failure == "reject" and bool(partition_failures)
+        if rejected:
+            valid = None
+            quarantined = batches.reject_all(batch, violations, partition_failures, ingest_id)
+        else:
+            valid, quarantined = batches.split(batch, violations, ingest_id)
+        _pause("flagged")
+        qinfo = None
+        if quarantined.num_rows:
+            relative = f"quarantine/{ingest_id}.parquet"
+            delta.write_quarantine(table.path / relative, quarantined)
+            qinfo = {"file": relative, "row_count": quarantined.num_rows, "rejected": rejected}
+        _pause("quarantine_written")
+        version = None if rejected else delta.write_partition(table.data_path, valid, key,
+                                                              ingest_id)
+        _pause("data_written")
+        catalog.record_ingest(table.store, {
+            "ingest_id": ingest_id, "table_name": spec.name, "partition_start": start,
+            "status": "rejected" if rejected else "committed", "data_version": version,
+            "rows_in": batch.num_rows, "rows_valid": 0 if rejected else valid.num_rows,
+            "rows_quarantined": quarantined.num_rows, "failed_critical": failed_critical,
+            "failed_other": failed_other, "source": source, "started_at": started}, qinfo)
+        # The verdict history (wk slo status) is written after the commit: a crash here
+        # loses history rows, never the consistency of the data.
+        save_results(table.store, spec.name, validation.results)
+        _pause("committed")
+    result = IngestResult(ingest_id, spec.name, start, key, "rejected" if rejected else
+                          "committed", version, batch.num_rows,
+                          0 if rejected else valid.num_rows, quarantined.num_rows,
+                          tuple(failed_critical), tuple(failed_other), validation)
+    if result.rows_quarantined:
+        _fire(table, result)
+    return result
+
+
+def _violations(table, batch, start) -> batches.Violations:
+    """Rows failing a critical row-level check (``mostly`` decides the verdict, not this)."""
+    columns = batches.batch_columns(batch)
+    bound = bind(table.slo.checks, columns, table.spec.name)
+    probes, names, references = [], {}, {}
+    for b in bound:
+        check = b.check
+        if check.severity != "critical" or check.level != "row":
+            continue
+        if b.row is not None:
+            probe = b.row
+        elif check.kind in _ROW_FLAGGED:
+            probe = Probe(f"r{len(probes)}", check.kind, check.targets, dict(check.params))
+        else:
+            continue
+        if check.kind == "referential":
+            other = table.others_spec(str(check.params["table"]))
+            references[probe.key] = parse_source(other.source, table.root)
+            probe = Probe(probe.key, probe.kind, probe.columns, {
+                "other_column": str(check.params.get("other_column", check.column))})
+        probes.append(probe)
+        names[probe.key] = check.name
+    return batches.find_violations(batch, probes, names, partition_column=table.spec
+                                   .partition_column, grain=table.spec.grain, partition=start,
+                                   references=references)
+
+
+def _has(violations: batches.Violations, name: str) -> bool:
+    flat = pc.list_flatten(violations.failed)
+    return bool(pc.any(pc.equal(flat, name)).as_py()) if len(flat) else False
+
+
+def recover(table) -> None:
+    """Undo what a killed ingest left: Delta commits and quarantine files never recorded."""
+    committed = catalog.committed_version(table.store, table.spec.name)
+    latest = delta.latest_version(table.data_path)
+    if latest is not None and (committed is None or latest > committed):
+        delta.restore(table.data_path, committed)
+    known = catalog.recorded_files(table.store, table.spec.name)
+    folder = table.path / "quarantine"
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if f"quarantine/{path.name}" not in known:
+                path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """One ingest per table at a time; the OS releases the lock if the process dies."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _pause(step: str) -> None:
+    wanted = os.environ.get("WK_TEST_INGEST_PAUSE")
+    if not wanted:
+        return
+    name, _, seconds = wanted.partition(":")
+    if name == step:
+        print(f"wk-ingest-paused {step}", file=sys.stderr, flush=True)
+        time.sleep(float(seconds or 60))
+
+
+def _fire(table, result: IngestResult) -> None:
+    if table.project is None:
+        return
+    from ..triggers import event, fire
+
+    ev = event("ingest.quarantined", table=result.table, partition=result.partition_key,
+               severity="critical" if result.failed_critical else "warning",
+               ingest_id=result.ingest_id, rows_in=result.rows_in,
+               rows_quarantined=result.rows_quarantined, rejected=result.status == "rejected",
+               failed_checks=list(result.failed_critical))
+    try:
+        fire(ev, table.project)
+    except UserError as exc:  # the ingest is committed: a broken trigger file must not undo it
+        warnings.warn(f"ingest {result.ingest_id} committed, but firing ingest.quarantined "
+                      f"failed: {exc}", stacklevel=3)
