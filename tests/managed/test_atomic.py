@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from watchkeeper.managed import managed_table

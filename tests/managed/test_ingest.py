@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 import pytest
+import yaml
 
 from watchkeeper.errors import ConfigError, PartitionColumnError
 from watchkeeper.managed import managed_table
@@ -212,3 +213,32 @@ class TestGranularities:
         assert weekly.ingest(frame, partition="2024-01-01").rows_valid == 5
         with pytest.raises(ConfigError, match="pass 2024-01-01"):
             weekly.ingest(frame, partition="2024-01-03")
+
+
+class TestCrossRowChecks:
+    """compound_unique and referential checks quarantine the rows that break them."""
+
+    def test_compound_unique_and_referential(self, project):
+        """Repeated (order, line) pairs beyond the first and unknown customers are quarantined;
+        NULL customers are not judged."""
+        pd.DataFrame({"id": ["c1", "c2"]}).to_parquet(project / "customers.parquet")
+        config = yaml.safe_load((project / "watchkeeper.yaml").read_text())
+        config["tables"] = {"customers": {"source": "customers.parquet",
+                                          "partition_column": "since"}}
+        config["slos"]["tables"]["orders"]["checks"] = [
+            {"kind": "compound_unique", "columns": ["order_id", "line"]},
+            {"kind": "referential", "column": "customer", "table": "customers",
+             "other_column": "id"}]
+        (project / "watchkeeper.yaml").write_text(yaml.safe_dump(config))
+        orders = managed_table("orders", project)
+        frame = pd.DataFrame({"order_id": ["a", "a", "a", "b", "b"], "line": [1, 2, 1, 1, 1],
+                              "customer": ["c1", "c9", "c1", None, "c2"],
+                              "date": [pd.Timestamp("2024-03-01").date()] * 5})
+        result = orders.ingest(frame, partition="2024-03-01")
+        q = orders.quarantine(format="pandas").sort_values("_wk_row")
+        assert q["_wk_row"].tolist() == [1, 2, 4]
+        assert [sorted(x) for x in q["_wk_failed_checks"]] == [
+            ["referential_customer"], ["compound_unique_order_id_line"],
+            ["compound_unique_order_id_line"]]
+        assert result.rows_valid == 2
+

@@ -89,7 +89,7 @@ def ingest(
     partition: Annotated[str, typer.Option(help="The partition this batch is, e.g. 2024-01-31.")],
     fmt: FormatOpt = Format.text,
 ) -> None:
-    """Load FILE as one partition: quarantine bad rows, commit the rest; exit 1 on a critical failure."""
+    """Load FILE as one partition: quarantine bad rows, commit the rest (exit 1: check failed)."""
     managed = _table(table)
     root = managed.project.root if managed.project else None
     path = Path(file).expanduser()

@@ -170,5 +170,6 @@ def schema_of(path: Path, version: int | None) -> pa.Schema | None:
     return schema.remove(schema.get_field_index(PARTITION_FIELD))
 
 
-__all__ = ["FORMATS", "as_format", "PARTITION_FIELD", "latest_version", "read_quarantine", "read_rows",
-           "restore", "schema_of", "write_parquet", "write_partition", "write_quarantine"]
+__all__ = ["FORMATS", "PARTITION_FIELD", "as_format", "latest_version", "read_quarantine",
+           "read_rows", "restore", "schema_of", "write_parquet", "write_partition",
+           "write_quarantine"]
