@@ -21,6 +21,7 @@ from .managed import (IngestResult, InvalidPartitionError, InvalidPartitionWarni
 from .store import Store
 from .summaries import STATISTIC_NAMES, Notice, ProfileResult, profile
 from .triggers import BatchRejected, Event, FireResult, Trigger, fire, guard
+from .triggers.gate import GateDecision, gate
 
 __all__ = [
     # issue 3: managed tables
@@ -36,6 +37,7 @@ __all__ = [
     "EngineUnavailableError",
     "Event",
     "FireResult",
+    "GateDecision",
     "Granularity",
     "Incident",
     "Kind",
@@ -56,6 +58,7 @@ __all__ = [
     "WatchkeeperError",
     "__version__",
     "fire",
+    "gate",
     "check",
     "guard",
     "open_source",

@@ -17,6 +17,8 @@ EXPECTED = [
     "BatchRejected", "Event", "FireResult", "Trigger", "fire", "guard",
     # issue 4: alerts
     "Incident", "UnknownIncidentError", "check",
+    # issue 5: gates
+    "GateDecision", "gate",
     # issue 3: managed tables
     "IngestResult", "InvalidPartitionError", "InvalidPartitionWarning", "ManagedTable",
     "SnapshotId", "managed_table",

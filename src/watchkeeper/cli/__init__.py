@@ -225,6 +225,7 @@ _slo.register(app)
 
 from . import backtest as _backtest  # noqa: E402,F401  (registers wk backtest)
 from . import alerts as _alerts  # noqa: E402,F401  (issue 4: wk alerts, wk check)
+from . import gate as _gate  # noqa: E402,F401  (issue 5: wk gate)
 from . import managed as _managed  # noqa: E402  (issue 3: wk ingest, read, quarantine)
 
 _managed.register(app)

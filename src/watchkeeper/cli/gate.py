@@ -1,0 +1,59 @@
+"""``wk gate NAME|PATH --partition P [--for train|serve]``: may a partition be used?
+
+Exit 0: yes. Exit 1: blocked, with the reasons printed. Exit 2: bad input (an
+unknown table, a malformed date, a partition the source does not have), one line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from ..triggers.gate import gate as run_gate
+from . import Format, FormatOpt, Grain, _project, app, render, resolve_table
+
+
+class Purpose(str, Enum):
+    train = "train"
+    serve = "serve"
+
+
+@app.command("gate")
+def gate(
+    target: Annotated[str, typer.Argument(metavar="NAME|PATH",
+                                          help="A registered table, or a Parquet/CSV path.")],
+    partition: Annotated[str, typer.Option(help="The partition to use, e.g. 2024-03-05 "
+                                                "(its start, in the table's granularity).")],
+    for_: Annotated[Purpose, typer.Option("--for", help="What the partition is for: train "
+                                                        "fires train.before, serve fires "
+                                                        "serve.before.")] = Purpose.train,
+    partition_column: Annotated[Optional[str], typer.Option(
+        help="Partition column (required for a path).")] = None,
+    granularity: Annotated[Optional[Grain], typer.Option(help="Partition size.")] = None,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Answer whether a partition may be used; exit 0 = yes, 1 = blocked (reasons printed)."""
+    project = _project()
+    spec = resolve_table(target, partition_column, granularity, project)
+    decision = run_gate(spec, partition, for_=for_.value, project=project)
+    if fmt is Format.json:
+        typer.echo(json.dumps(decision.to_dict()))
+    else:
+        style = "green" if decision.allowed else "bold red"
+        lines = decision.describe().splitlines()
+        render.console.print(f"[{style}]{escape(lines[0])}[/]", highlight=False, soft_wrap=True)
+        for line in lines[1:]:
+            render.console.print(escape(line), highlight=False, soft_wrap=True)
+        ids = [r.incident_id for r in decision.reasons if r.incident_id is not None]
+        if ids:
+            render.console.print(f"To use it anyway after a look (wk alerts show {ids[0]}), "
+                                 f"close the incident: wk alerts resolve {ids[0]} --note WHY",
+                                 highlight=False, soft_wrap=True)
+    if not decision.allowed:
+        # SystemExit, not typer.Exit: main() runs click with standalone_mode=False.
+        sys.exit(1)

@@ -1,0 +1,416 @@
+"""Gates: may this partition be used to train a model, or to serve from?
+
+``gate(table, partition, for_="train")`` answers in four steps, each done by the
+layer that owns it:
+
+1. the table is profiled incrementally (only new or changed partitions are read);
+2. its SLO checks are evaluated on that partition, and the results stored;
+3. the partition is checked by the detector fitted on the EARLIER partitions only
+   (``watchkeeper.check(..., partitions=[p])``, the backtest's code path), which
+   keeps the table's incidents up to date;
+4. ``train.before`` / ``serve.before`` fires at the project's triggers; every
+   ``block`` action adds its trigger's reason.
+
+Without any trigger, a failed (or unevaluable) critical SLO check, or an active
+incident with a critical anomaly IN this partition, blocks it. Only anomalies of
+the partition itself count: an incident extended over later partitions must not
+block an earlier one (no look-ahead).
+
+Override: a person closes the incident (``wk alerts resolve ID`` or ``wk alerts
+false-positive ID``, stored with user, time and note). That lifts the critical
+findings the incident lists for the partition, SLO failures included; they are
+reported under ``waived``. There is no ``--force``: a gate you can skip from the
+command line is not a gate, and ``wk gate ... || true`` already says so openly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..config import Project, TableSpec
+from ..engine.types import Granularity
+from ..errors import ConfigError, EmptySourceError, UnknownTableError
+
+PURPOSES = ("train", "serve")
+_EVENT = {"train": "train.before", "serve": "serve.before"}
+_RANK = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
+_CLOSED_BY_PEOPLE = ("resolve", "false_positive")
+_SOURCE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv")
+
+log = logging.getLogger("watchkeeper.gate")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a partition is blocked (or, under ``waived``, would have been).
+
+    ``kind`` is ``slo`` (a failed critical check: ``check``), ``incident`` (an
+    active incident with a critical anomaly in the partition: ``incident_id``)
+    or ``trigger`` (a ``block`` action: ``trigger``).
+    """
+
+    kind: str
+    message: str
+    severity: str = "critical"
+    check: str | None = None
+    incident_id: int | None = None
+    trigger: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "message": self.message, "severity": self.severity,
+                "check": self.check, "incident_id": self.incident_id, "trigger": self.trigger}
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """The gate's answer for one partition. ``bool(decision)`` is ``decision.allowed``.
+
+    ``severity`` is the worst finding in the partition that no person waived (the
+    severity of the ``train.before`` / ``serve.before`` event); ``incidents`` are
+    the active incidents with an anomaly in it.
+    """
+
+    allowed: bool
+    reasons: list[Reason]
+    partition: str
+    table: str
+    for_: str
+    severity: str = "ok"
+    incidents: list[int] = field(default_factory=list)
+    waived: list[Reason] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    def describe(self) -> str:
+        """One line with the answer, then one indented line per reason."""
+        head = (f"{'allowed' if self.allowed else 'blocked'}: {self.table} {self.partition} "
+                f"for {self.for_}")
+        lines = [head, *(f"  - {r}" for r in self.reasons)]
+        lines += [f"  waived: {r}" for r in self.waived]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"allowed": self.allowed, "table": self.table, "partition": self.partition,
+                "for": self.for_, "severity": self.severity, "incidents": list(self.incidents),
+                "reasons": [r.to_dict() for r in self.reasons],
+                "waived": [r.to_dict() for r in self.waived]}
+
+
+def gate(table, partition, *, for_: str = "train", project=None, store=None, source=None,
+         partition_column: str | None = None, granularity: str | None = None,
+         slo=None) -> GateDecision:
+    """May ``partition`` of ``table`` be used ``for_`` ``"train"`` or ``"serve"``?
+
+    ``table`` is a registered name, a :class:`watchkeeper.TableSpec`, or a
+    Parquet/CSV path (then pass ``partition_column=``). ``source`` (a frame, an
+    Ibis table, a path) replaces the table's registered source, e.g. a managed
+    table's current version. ``project`` is a :class:`watchkeeper.Project`, its
+    folder or file (default: the nearest one); ``store`` defaults to its store;
+    ``slo`` (a :class:`watchkeeper.slo.TableSLO`) to its ``slos:`` for the table.
+
+    Bad input (an unknown table, a malformed date, a partition the source does not
+    have) raises a :class:`watchkeeper.errors.UserError`.
+    """
+    [decision] = gate_many(table, [partition], for_=for_, project=project, store=store,
+                           source=source, partition_column=partition_column,
+                           granularity=granularity, slo=slo)
+    return decision
+
+
+def gate_many(table, partitions, *, for_: str = "train", project=None, store=None,
+              source=None, partition_column: str | None = None, granularity: str | None = None,
+              slo=None) -> list[GateDecision]:
+    """:func:`gate` for several partitions (oldest first), with one profile, one SLO
+    evaluation and one check for all: what a read of many partitions should call.
+
+    Each partition is still judged against the partitions before it only.
+    """
+    from .dispatch import _project
+
+    if for_ not in PURPOSES:
+        raise ConfigError(f"for_={for_!r} is not one of {', '.join(PURPOSES)}")
+    project = _project(project)
+    spec = _table_spec(table, project, partition_column, granularity, source is not None)
+    grain = Granularity.parse(spec.granularity)
+    if isinstance(partitions, (str, date)) or not hasattr(partitions, "__iter__"):
+        partitions = [partitions]  # one partition, not the characters of its text
+    starts = sorted({partition_start(p, grain) for p in partitions})
+    if not starts:
+        return []
+    store = store if store is not None else (project.store() if project is not None
+                                             else _default_store())
+    root = project.root if project is not None else None
+    data = source if source is not None else _parse(spec.source, root)
+    _profile(data, spec, grain, starts, store)
+    slo_results = _evaluate_slos(data, spec, grain, starts, project, store, slo)
+
+    from ..alerts import check
+
+    check(spec.name, project, partitions=starts, store=store)
+    return [_decide(spec.name, start, grain, for_, project, store,
+                    slo_results[slo_results["partition"] == start]) for start in starts]
+
+
+def _decide(table: str, start: pd.Timestamp, grain: Granularity, for_: str, project, store,
+            slo_results: pd.DataFrame) -> GateDecision:
+    findings = _Findings.collect(store, table, start, grain, slo_results)
+    fired = _fire(findings, table, start, for_, project)
+    reasons = findings.blocking + [_trigger_reason(r, fired.matched) for r in fired.reasons]
+    decision = GateDecision(not reasons, reasons, grain.format(start), table, for_,
+                            findings.severity, findings.incident_ids, findings.waived)
+    log.info("%s", decision.describe())
+    return decision
+
+
+def gate_ok(table, partition, *, for_: str = "train", missing_ok: bool = False,
+            **kwargs) -> bool:
+    """``gate(...).allowed``, logging the reasons (for orchestrators: see docs/triggers.md).
+
+    ``missing_ok=True`` answers False, instead of raising, for a partition the
+    source does not have yet: a sensor then waits for the data to arrive.
+    """
+    try:
+        decision = gate(table, partition, for_=for_, **kwargs)
+    except EmptySourceError as exc:
+        if not missing_ok:
+            raise
+        log.warning("not yet: %s", exc)
+        return False
+    if not decision.allowed:
+        log.warning("%s", decision.describe())
+    return decision.allowed
+
+
+def partition_start(value, grain: Granularity) -> pd.Timestamp:
+    """A partition's start from a date, timestamp or ISO text; it must start a partition."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if ts is pd.NaT:
+        raise ConfigError(f"partition {value!r} is not a date: write e.g. 2024-01-31")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    start = {Granularity.HOUR: ts.floor("h"), Granularity.DAY: ts.floor("D"),
+             Granularity.WEEK: ts.to_period("W-SUN").start_time}[grain]
+    if start != ts:
+        raise ConfigError(f"partition {value!r} is not the start of a {grain.value} "
+                          f"partition: pass {grain.format(start)}")
+    return start
+
+
+# -- the steps ---------------------------------------------------------------------------
+def _table_spec(table, project: Project | None, partition_column, granularity,
+                has_source: bool) -> TableSpec:
+    if isinstance(table, TableSpec):
+        spec = table
+    elif project is not None and table in project.tables:
+        spec = project.tables[table]
+    elif has_source or _is_path(str(table)):
+        if not partition_column:
+            raise ConfigError(f"{table!r} is not a registered table, so its partition column "
+                              "is unknown: pass partition_column= (--partition-column COL)")
+        name = str(table)
+        if not has_source and "://" not in name and not name.startswith(("duckdb:", "spark:")):
+            name = str(Path(name).expanduser().resolve())
+        return TableSpec(name, name, partition_column, granularity or "day")
+    else:
+        known = ", ".join(sorted(project.tables)) if project is not None else ""
+        hint = f" (registered: {known})" if known else ""
+        raise UnknownTableError(f"{table!r} is not a registered table{hint} nor a file path: "
+                                "register it with wk table add, or pass a .parquet/.csv path")
+    if partition_column or granularity:
+        spec = TableSpec(spec.name, spec.source, partition_column or spec.partition_column,
+                         granularity or spec.granularity, spec.consumers)
+    return spec
+
+
+def _is_path(text: str) -> bool:
+    return (text.startswith(("duckdb:", "postgresql://", "postgres://", "spark:"))
+            or text.lower().endswith(_SOURCE_SUFFIXES) or "/" in text or "*" in text)
+
+
+def _parse(source: str, root):
+    from ..engine import parse_source
+
+    return parse_source(source, root)
+
+
+def _default_store():
+    from ..store import Store
+
+    return Store.open()
+
+
+def _profile(data, spec: TableSpec, grain: Granularity, starts: list[pd.Timestamp],
+             store) -> None:
+    from ..summaries import profile
+
+    result = profile(data, partition_column=spec.partition_column, granularity=grain,
+                     name=spec.name, store=store)
+    missing = [grain.format(p) for p in starts if p not in set(result.partitions)]
+    if missing:
+        first, last = grain.format(min(result.partitions)), grain.format(max(result.partitions))
+        raise EmptySourceError(f"table {spec.name!r} has no rows in partition "
+                               f"{', '.join(missing)} (its partitions run from {first} to "
+                               f"{last}): check the date")
+
+
+def _evaluate_slos(data, spec: TableSpec, grain: Granularity, starts: list[pd.Timestamp],
+                   project, store, slo) -> pd.DataFrame:
+    from ..slo import evaluate, load_spec
+
+    if slo is None and project is not None:
+        slo = load_spec(project).for_table(spec.name)
+    if slo is None or not slo.checks:
+        return pd.DataFrame(columns=["check", "partition", "severity", "passed", "error"])
+    result = evaluate(data, slo, partition_column=spec.partition_column, granularity=grain,
+                      partitions=starts, store=store, name=spec.name,
+                      others=dict(project.tables) if project is not None else {},
+                      root=project.root if project is not None else None)
+    return result.results[result.results["partition"].isin(starts)]
+
+
+@dataclass
+class _Findings:
+    """What the partition's SLO results and incidents say, before triggers have their say."""
+
+    blocking: list[Reason] = field(default_factory=list)
+    waived: list[Reason] = field(default_factory=list)
+    severity: str = "ok"
+    incident_ids: list[int] = field(default_factory=list)
+    top_column: str | None = None
+    failed_checks: list[str] = field(default_factory=list)
+
+    @property
+    def top_incident(self) -> int | None:
+        return self.incident_ids[0] if self.incident_ids else None
+
+    @classmethod
+    def collect(cls, store, table: str, start: pd.Timestamp, grain: Granularity,
+                slo_results: pd.DataFrame) -> "_Findings":
+        from ..alerts import records
+        from ..store.alerts import AlertLog
+
+        out = cls()
+        label = grain.format(start)
+        active, waivers = [], {}
+        # A check that passes now outvotes an older stored failure of it (a backfill).
+        passing = set(slo_results.loc[slo_results["passed"].eq(True), "check"])
+        for inc in records.load_all(store, table=table, active=False, partitions=[start]):
+            here = [a for a in inc.anomalies if pd.Timestamp(a.partition) == start
+                    and not (a.source == "slo" and a.check in passing)]
+            if here and inc.status.active:
+                active.append((inc, here))
+            elif here:
+                waivers.update(out._waive(AlertLog(store), inc, here, label))
+        # Most severe first: its id and top column go into the event.
+        active.sort(key=lambda pair: -max(_RANK[a.severity.value] for a in pair[1]))
+        owner = {a.check: inc.id for inc, here in active for a in here if a.source == "slo"}
+        for row in slo_results.to_dict("records"):
+            out._slo(row, label, owner, waivers)
+        for inc, here in active:
+            out._incident(inc, here, label)
+        return out
+
+    def _waive(self, alert_log, inc, here, label: str) -> dict[str, str]:
+        """A closed incident's anomalies here: waived when a person closed it."""
+        closer = _closed_by(alert_log, inc)
+        if closer is None:
+            return {}  # resolved by recovery: nothing a person decided
+        if any(a.source == "detector" and a.severity.value == "critical" for a in here):
+            self.waived.append(Reason("incident", f"incident #{inc.id} in {label} "
+                                      f"({inc.cause or 'critical anomaly'}): {closer}",
+                                      incident_id=inc.id))
+        return {a.check: f"#{inc.id} {closer}" for a in here if a.source == "slo"}
+
+    def _slo(self, row: dict, label: str, owner: dict, waivers: dict) -> None:
+        if row["passed"] is not False and row["error"] is None:
+            return
+        name, severity = str(row["check"]), str(row["severity"])
+        what = (f"SLO check {name} could not be evaluated ({row['error']})" if row["error"]
+                else f"SLO check {name} failed")
+        if name in waivers:
+            if severity == "critical":
+                self.waived.append(Reason("slo", f"{what} in {label}: incident {waivers[name]}",
+                                          severity, check=name))
+            return
+        self.failed_checks.append(name)
+        self.severity = _worse(self.severity, severity)
+        if severity == "critical":
+            where = f" (incident #{owner[name]})" if name in owner else ""
+            self.blocking.append(Reason("slo", f"{what} in {label}{where}", severity,
+                                        check=name, incident_id=owner.get(name)))
+
+    def _incident(self, inc, here, label: str) -> None:
+        level = max((a.severity.value for a in here), key=_RANK.__getitem__)
+        self.severity = _worse(self.severity, level)
+        self.incident_ids.append(inc.id)
+        if self.top_column is None:
+            top = max(here, key=lambda a: (_RANK[a.severity.value], a.score))
+            self.top_column = None if top.column == "*" else top.column
+        reported = {r.check for r in self.blocking if r.kind == "slo"}
+        loud = [a for a in here if a.severity.value == "critical" and a.check not in reported]
+        if loud:
+            top = max(loud, key=lambda a: a.score)
+            more = len({a.column for a in loud}) - 1
+            also = f" (and {more} more column{'s' if more > 1 else ''})" if more else ""
+            self.blocking.append(Reason("incident", f"incident #{inc.id} is critical in "
+                                        f"{label}: {_anomaly_text(top)}{also}", "critical",
+                                        incident_id=inc.id))
+
+
+def _anomaly_text(a) -> str:
+    """``amount null_fraction 0.31, expected 0 to 0.02`` (the band that would not page)."""
+    if a.source == "slo":
+        return f"SLO check {a.check} failed"
+    what = "row count" if a.column == "*" else f"{a.column} {a.statistic}"
+    if a.expected_low == a.expected_low and a.expected_high == a.expected_high:
+        return (f"{what} {a.observed:.3g}, expected {a.expected_low:.3g} to "
+                f"{a.expected_high:.3g}")
+    return f"{what} {a.observed:.3g}"
+
+
+def _closed_by(alert_log, incident) -> str | None:
+    """``"resolved by alice"`` when a person closed the incident, else None."""
+    notes = alert_log.feedback(incident.id)
+    closing = notes[notes["action"].isin(_CLOSED_BY_PEOPLE)]
+    if closing.empty:
+        return None
+    last = closing.iloc[-1]
+    verb = "marked a false positive" if last["action"] == "false_positive" else "resolved"
+    return f"{verb} by {last['user_name']}"
+
+
+def _worse(a: str, b: str) -> str:
+    return a if _RANK[a] >= _RANK[b] else b
+
+
+def _fire(findings: _Findings, table: str, start: pd.Timestamp, for_: str, project):
+    from .dispatch import fire
+    from .events import Event
+
+    event = Event(_EVENT[for_], table=table, partition=start, severity=findings.severity,
+                  incident_id=str(findings.top_incident) if findings.top_incident else None,
+                  column=findings.top_column,
+                  context={"for": for_, "failed_checks": findings.failed_checks,
+                           "incidents": findings.incident_ids,
+                           "blocked_by": [r.message for r in findings.blocking]})
+    return fire(event, project)
+
+
+def _trigger_reason(text: str, matched) -> Reason:
+    # FireResult.reasons read "TRIGGER: REASON (TABLE PARTITION)"; the longest
+    # matching name wins, in case one trigger's name prefixes another's.
+    names = sorted((m for m in matched if text.startswith(f"{m}: ")), key=len, reverse=True)
+    return Reason("trigger", text, trigger=names[0] if names else None)
