@@ -12,15 +12,17 @@ are comparable even on a shared machine:
 - peak memory of a profile in a fresh process, against the data's Arrow size.
 
     .venv/bin/python benchmarks/profile_speed.py benchmarks/.data/events-2010000x30.parquet
+    .venv/bin/python benchmarks/profile_speed.py watchkeeper FILE   # one contender, once
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
-import duckdb
+import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,7 +30,7 @@ import pyarrow.parquet as pq
 
 import handwritten
 import peers as peer_tools
-from measure import HERE, PEERS_PYTHON, run_json, timed
+from measure import HERE, PEERS_PYTHON, emit, peak_rss_bytes, run_json, timed
 
 import watchkeeper
 
@@ -80,52 +82,62 @@ def _peer(tool: str, path: str) -> dict:
         return {"error": str(exc)}
 
 
-def _memory(path: str) -> dict:
-    probe = [sys.executable, str(HERE / "memory_probe.py")]
-    base = run_json(probe + ["baseline", path])
-    prof = run_json(probe + ["profile", path])
-    return {"baseline_rss": base["peak_rss"], "profile_rss": prof["peak_rss"]}
+def _contenders(path: str, workdir: str) -> dict:
+    """Each contender as a no-argument callable returning extra facts to record."""
+
+    def wk():
+        result = watchkeeper_profile(path)
+        return {"partitions": len(result.partitions), "statistics": len(result.statistics)}
+
+    return {
+        "imports": lambda: ibis.duckdb.connect().disconnect() or {},  # the memory baseline
+        "watchkeeper": wk,
+        "watchkeeper_store": lambda: watchkeeper_profile(path, workdir) and {},
+        "sql_case": lambda: handwritten.run(path, PARTITION_COLUMN, "case") and {},
+        "sql_filter": lambda: handwritten.run(path, PARTITION_COLUMN, "filter") and {},
+        "raw_pass": lambda: {"arrow_nbytes": raw_columnar_pass(path)},
+        "pandas": lambda: peer_tools.pandas_describe(
+            peer_tools.partitions(path, PARTITION_COLUMN)) and {},
+    }
+
+
+def run_one(name: str, path: str) -> dict:
+    """Time one contender once in this (fresh) process: wall, CPU and peak RSS."""
+    warnings.simplefilter("ignore", RuntimeWarning)  # numpy/pandas on NaN and inf: expected
+    with tempfile.TemporaryDirectory() as workdir:
+        fn = _contenders(path, workdir)[name]
+        t, extra = timed(fn)
+    return {"name": name, **t.as_dict(), "peak_rss": peak_rss_bytes(), **(extra or {})}
 
 
 def run(path: str, *, repeat: int = 3, peers=("whylogs", "evidently"),
         progress=print) -> dict:
     """All measurements on ``path``; returns a JSON-ready dict (see run.py for the table).
 
-    The in-process contenders (watchkeeper, SQL, raw pass, pandas) run in interleaved rounds (A B C, A B C, ...) and
-    each keeps its fastest round, so a burst of load from other jobs on the
-    shared machine does not land on one contender only.
+    Every contender runs in a fresh process, as a ``wk profile`` does, timed after
+    its imports (a warm process would flatter whoever reuses its allocations). They
+    run in interleaved rounds (A B C, A B C, ...) and each keeps its fastest round,
+    so a burst of load from other jobs on the shared machine does not land on one
+    contender only. Peak memory is the largest over the rounds.
     """
     meta = pq.read_metadata(path)
     results: dict = {"file": path, "rows": meta.num_rows, "columns": meta.num_columns,
                      "rounds": repeat}
-    con = duckdb.connect()
-    with tempfile.TemporaryDirectory() as store_dir:
-        contenders = {
-            "watchkeeper": lambda: watchkeeper_profile(path),
-            "watchkeeper_store": lambda: watchkeeper_profile(path, store_dir),
-            "sql_case": lambda: handwritten.run(path, PARTITION_COLUMN, "case", con),
-            "sql_filter": lambda: handwritten.run(path, PARTITION_COLUMN, "filter", con),
-            "raw_pass": lambda: raw_columnar_pass(path),
-            # pandas is in our venv, so it runs in the rounds too (same code as peers.py)
-            "pandas": lambda: peer_tools.pandas_describe(
-                peer_tools.partitions(path, PARTITION_COLUMN)),
-        }
-        best: dict = {}
-        for round_ in range(1, repeat + 1):
-            for name, fn in contenders.items():
-                progress(f"round {round_}/{repeat}: {name}")
-                t, out = timed(fn)
-                if name not in best or t.wall < best[name][0].wall:
-                    best[name] = (t, out)
-    con.close()
-    for name, (t, _) in best.items():
-        results[name] = t.as_dict()
-    profiled = best["watchkeeper"][1]
-    results["watchkeeper"] |= {"partitions": len(profiled.partitions),
-                               "statistics": len(profiled.statistics)}
-    results["arrow_nbytes"] = best["raw_pass"][1]
-    progress("peak memory (fresh processes)")
-    results["memory"] = _memory(path)
+    names = list(_contenders(path, "."))
+    for round_ in range(1, repeat + 1):
+        for name in names:
+            if name == "imports" and round_ > 1:
+                continue
+            progress(f"round {round_}/{repeat}: {name} (fresh process)")
+            out = run_json([sys.executable, str(HERE / "profile_speed.py"), name, path])
+            best = results.get(name)
+            peak = max(out["peak_rss"], best["peak_rss"]) if best else out["peak_rss"]
+            if best is None or out["wall_s"] < best["wall_s"]:
+                results[name] = out
+            results[name]["peak_rss"] = peak
+    results["arrow_nbytes"] = results["raw_pass"]["arrow_nbytes"]
+    results["memory"] = {"baseline_rss": results["imports"]["peak_rss"],
+                         "profile_rss": results["watchkeeper"]["peak_rss"]}
     for tool in peers:
         progress(f"{tool} (subprocess)")
         results[tool] = _peer(tool, path)
@@ -133,6 +145,10 @@ def run(path: str, *, repeat: int = 3, peers=("whylogs", "evidently"),
 
 
 if __name__ == "__main__":
-    import json
+    if len(sys.argv) == 3 and not sys.argv[1].endswith(".parquet"):
+        emit(run_one(sys.argv[1], sys.argv[2]))  # one contender, as run() calls it
+    else:
+        import json
 
-    print(json.dumps(run(sys.argv[1], progress=lambda s: print(s, file=sys.stderr)), indent=2))
+        print(json.dumps(run(sys.argv[1], progress=lambda m: print(m, file=sys.stderr)),
+                         indent=2))
