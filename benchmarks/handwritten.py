@@ -44,8 +44,10 @@ def columns_of(path: str) -> list[Column]:
             kind = "boolean"
         elif pa.types.is_floating(t):
             kind = "float"
-        elif pa.types.is_integer(t) or pa.types.is_decimal(t):
+        elif pa.types.is_integer(t):
             kind = "numeric"
+        elif pa.types.is_decimal(t):
+            kind = "decimal"
         elif pa.types.is_string(t) or pa.types.is_large_string(t):
             kind = "string"
         elif pa.types.is_timestamp(t) or pa.types.is_date(t):
@@ -77,22 +79,27 @@ def _aggregates(c: Column, form: str) -> dict[str, str]:
     x = _q(c.name)
     quantiles = ", [" + ", ".join(str(q) for q in QUANTILES.values()) + "]"
     aggs = {"non_null": f"count({x})"}
-    if c.kind in ("numeric", "float"):
+    if c.kind in ("numeric", "decimal", "float"):
         aggs["zeros"] = _count_if(f"{x} = 0", form, x)
         aggs["negatives"] = _count_if(f"{x} < 0", form, x)
-        aggs["distinct"] = f"approx_count_distinct({x})"
-    if c.kind == "numeric":
+        # Exact for integers (and strings below), a sketch for floats and decimals,
+        # as docs/statistics.md defines distinct_count on DuckDB.
+        aggs["distinct"] = (f"count(DISTINCT {x})" if c.kind == "numeric"
+                            else f"approx_count_distinct({x})")
+    if c.kind in ("numeric", "decimal"):
         aggs.update(mean=f"avg({x})", std=f"stddev_samp({x})", min=f"min({x})", max=f"max({x})",
                     quantiles=f"approx_quantile(CAST({x} AS DOUBLE){quantiles})")
     elif c.kind == "float":
         aggs.update(nan=_count_if(f"isnan({x})", form, x),
                     posinf=_count_if(f"{x} = 'inf'::DOUBLE", form, x),
                     neginf=_count_if(f"{x} = '-inf'::DOUBLE", form, x),
+                    integral=_count_if(f"NOT (isnan({x}) OR isinf({x})) AND {x} = floor({x})",
+                                       form, x),
                     mean=_finite_agg("avg", x, form), std=_finite_agg("stddev_samp", x, form),
                     min=_finite_agg("min", x, form), max=_finite_agg("max", x, form),
                     quantiles=_finite_agg("approx_quantile", x, form, quantiles))
     elif c.kind == "string":
-        aggs.update(empty=_count_if(f"{x} = ''", form, x), distinct=f"approx_count_distinct({x})",
+        aggs.update(empty=_count_if(f"{x} = ''", form, x), distinct=f"count(DISTINCT {x})",
                     length_mean=f"avg(length({x}))", length_min=f"min(length({x}))",
                     length_max=f"max(length({x}))")
     elif c.kind == "boolean":
@@ -170,7 +177,7 @@ def statistics(columns: list[Column], rows: list[dict], top: list[tuple]) -> dic
             s = {k.split("__", 1)[1]: v for k, v in row.items() if k.startswith(f"c{i}__")}
             nn = s["non_null"]
             stats = {"non_null_count": nn, "null_fraction": _ratio(n - nn, n)}
-            if c.kind in ("numeric", "float"):
+            if c.kind in ("numeric", "decimal", "float"):
                 stats.update(mean=s["mean"], std=s["std"], min=s["min"], max=s["max"],
                              zero_fraction=_ratio(s["zeros"], nn),
                              negative_fraction=_ratio(s["negatives"], nn),
@@ -179,7 +186,8 @@ def statistics(columns: list[Column], rows: list[dict], top: list[tuple]) -> dic
                 stats.update(zip(QUANTILES, values))
             if c.kind == "float":
                 stats.update(nan_count=s["nan"], posinf_count=s["posinf"],
-                             neginf_count=s["neginf"])
+                             neginf_count=s["neginf"],
+                             integral_fraction=_ratio(s["integral"], nn))
             elif c.kind == "string":
                 stats.update(empty_fraction=_ratio(s["empty"], nn), distinct_count=s["distinct"],
                              top_ratio=_ratio(top_count.get((day, c.name)), nn),

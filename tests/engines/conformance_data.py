@@ -144,6 +144,7 @@ def expected(column: str, rows: list[int], partition: pd.Timestamp,
             out["nan_count"] = float(np.isnan(x).sum())
             out["posinf_count"] = float(np.isposinf(x).sum())
             out["neginf_count"] = float(np.isneginf(x).sum())
+            out["integral_fraction"] = frac(float((np.isfinite(x) & (x == np.floor(x))).sum()))
         out["mean"] = float(finite.mean()) if finite.size else None
         out["std"] = float(finite.std(ddof=1)) if finite.size > 1 else None
         out["min"] = float(finite.min()) if finite.size else None

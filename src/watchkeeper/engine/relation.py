@@ -22,6 +22,10 @@ from .types import ColumnInfo, Granularity, Kind
 _TRUNCATE_UNIT = {Granularity.HOUR: "h", Granularity.DAY: "D", Granularity.WEEK: "W"}
 _PARTITION = "wk_partition"
 
+_EXACT_DISTINCT_IS_CHEAP = {"duckdb": True, "postgres": True, "pyspark": False}
+"""Engine capability: several COUNT(DISTINCT) in one GROUP BY. Spark plans them with an
+Expand that copies every row once per distinct aggregate, so it keeps its HLL++ sketch."""
+
 
 class QueryFailed(Exception):
     """The engine rejected or failed a query (not a user error by itself)."""
@@ -193,7 +197,8 @@ class Relation:
         "states": {column: {state: value}}}``.
         """
         table = self._restricted(column, grain, partitions)
-        ctx = StateContext(quantiles)
+        ctx = StateContext(quantiles, exact_distinct=_EXACT_DISTINCT_IS_CHEAP.get(self.backend,
+                                                                                 False))
         metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):

@@ -57,6 +57,7 @@ def column_statistics(info: ColumnInfo, states: dict, row_count: int, partition:
             out["nan_count"] = _num(states["nan"])
             out["posinf_count"] = _num(states["posinf"])
             out["neginf_count"] = _num(states["neginf"])
+            out["integral_fraction"] = _ratio(states["integral"], nn)
         for name in ("mean", "std", "min", "max"):
             out[name] = _num(states[name])
         quantiles = states.get("quantiles")

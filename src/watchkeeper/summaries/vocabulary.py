@@ -56,7 +56,11 @@ STATISTICS: tuple[Statistic, ...] = (
     ),
     Statistic("zero_fraction", _NUM, "Rows equal to 0 / non_null_count."),
     Statistic("negative_fraction", _NUM, "Rows below 0 / non_null_count (-infinity included)."),
-    Statistic("distinct_count", _NUM + (Kind.STRING,), "Approximate number of distinct non-NULL values."),
+    Statistic("distinct_count", _NUM + (Kind.STRING,),
+              "Number of distinct non-NULL values: exact for strings and integers on DuckDB "
+              "and PostgreSQL, a sketch (HyperLogLog) for floats, decimals and on Spark."),
+    Statistic("integral_fraction", (Kind.FLOAT,),
+              "Finite values with no fractional part / non_null_count."),
     Statistic("empty_fraction", (Kind.STRING,), "Rows equal to the empty string / non_null_count."),
     Statistic("top_ratio", (Kind.STRING,),
               "Occurrences of the most frequent value / non_null_count (the occurrence ratio)."),
