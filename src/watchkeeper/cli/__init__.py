@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,33 +15,25 @@ from rich.markup import escape
 
 from .._version import __version__
 from ..config import Project, TableSpec
-from ..errors import ConfigError, UnknownTableError, UserError
-from ..store import Store
-from ..summaries import profile as run_profile
+from ..errors import ConfigError, UserError
 from . import render
+from ._common import (  # noqa: F401  (re-exported for the command modules)
+    Format,
+    FormatOpt,
+    GranularityOpt,
+    Grain,
+    PartitionColumnOpt,
+    _looks_like_source,
+    _project,
+    _store,
+    profile_spec,
+    resolve_table,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="watchkeeper: partition summaries, data SLOs and alerts for ML pipelines.")
 table_app = typer.Typer(no_args_is_help=True, help="Register and list tables.")
 app.add_typer(table_app, name="table")
-from .triggers import triggers_app  # noqa: E402  (issue 5)
-
-app.add_typer(triggers_app, name="triggers")
-
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-
-
-class Grain(str, Enum):
-    hour = "hour"
-    day = "day"
-    week = "week"
-
-
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text for people, json for "
-                                                                    "machines (JSON lines).")]
 
 
 def _version(value: bool) -> None:
@@ -57,45 +47,6 @@ def _root(version: Annotated[Optional[bool], typer.Option(
         "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None
           ) -> None:
     pass
-
-
-# -- resolving NAME|PATH -----------------------------------------------------
-def _project() -> Project | None:
-    return Project.find()
-
-
-def _store(project: Project | None) -> Store:
-    return project.store() if project else Store.open()
-
-
-def _looks_like_source(text: str) -> bool:
-    return (text.startswith(("duckdb:", "postgresql://", "postgres://", "spark:"))
-            or any(text.lower().endswith(ext) for ext in (".parquet", ".pq", ".csv", ".tsv"))
-            or "/" in text or "*" in text)
-
-
-def resolve_table(target: str, partition_column: str | None, granularity: Grain | None,
-                  project: Project | None) -> TableSpec:
-    """A registered table by name, or an ad-hoc source (path or URL)."""
-    if project and target in project.tables:
-        spec = project.tables[target]
-        if partition_column or granularity:
-            spec = TableSpec(spec.name, spec.source, partition_column or spec.partition_column,
-                             granularity.value if granularity else spec.granularity)
-        return spec
-    if not _looks_like_source(target):
-        known = ", ".join(sorted(project.tables)) if project else ""
-        hint = f" (registered: {known})" if known else ""
-        raise UnknownTableError(f"{target!r} is not a registered table{hint} nor a file path: "
-                                "register it with wk table add, or pass a .parquet/.csv path")
-    if not partition_column:
-        raise ConfigError(f"{target!r} is not a registered table, so its partition column is "
-                          "unknown: pass --partition-column COL")
-    name = target
-    if "://" not in target and not target.startswith(("duckdb:", "spark:")):
-        name = str(Path(target).expanduser().resolve())
-    return TableSpec(name, name, partition_column,
-                     granularity.value if granularity else "day")
 
 
 # -- commands ----------------------------------------------------------------
@@ -145,30 +96,15 @@ def table_list(fmt: FormatOpt = Format.text) -> None:
 def profile(
     target: Annotated[str, typer.Argument(metavar="NAME|PATH",
                                           help="A registered table, or a Parquet/CSV path.")],
-    partition_column: Annotated[Optional[str], typer.Option(
-        help="Partition column (required for a path).")] = None,
-    granularity: Annotated[Optional[Grain], typer.Option(help="Partition size (default day).")
-                           ] = None,
+    partition_column: PartitionColumnOpt = None,
+    granularity: GranularityOpt = None,
     full_refresh: Annotated[bool, typer.Option(help="Recompute every partition.")] = False,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Compute or refresh per-partition, per-column summaries (only new or changed partitions)."""
     project = _project()
     spec = resolve_table(target, partition_column, granularity, project)
-    store = _store(project)
-    source = spec.source
-    root = project.root if project else None
-    from ..engine import parse_source
-
-    parsed = parse_source(source, root)
-    started = time.perf_counter()
-    with render.progress(enabled=fmt is Format.text) as report:
-        result = run_profile(parsed, partition_column=spec.partition_column,
-                             granularity=spec.granularity, name=spec.name, store=store,
-                             full_refresh=full_refresh, progress=report)
-    elapsed = time.perf_counter() - started
-    for notice in result.notices:
-        render.err.print(f"[yellow]notice:[/] column {notice.column!r}: {notice.message}")
+    result, elapsed = profile_spec(spec, project, _store(project), fmt, full_refresh)
     if fmt is Format.json:
         out = sys.stdout
         for record in result.records():
@@ -218,17 +154,17 @@ def demo(workdir: Annotated[Path, typer.Option(help="Folder for the demo project
     run_demo(workdir)
 
 
-from . import slo as _slo  # noqa: E402  (issue 3: validate, suggest, slo status)
+# The other command groups live in their own modules; importing them registers them.
+from . import alerts as _alerts  # noqa: E402,F401  (wk alerts, wk check)
+from . import backtest as _backtest  # noqa: E402,F401  (wk backtest)
+from . import gate as _gate  # noqa: E402,F401  (wk gate)
+from . import managed as _managed  # noqa: E402  (wk ingest, read, quarantine, snapshot)
+from . import slo as _slo  # noqa: E402  (wk validate, suggest, slo status)
+from .triggers import triggers_app  # noqa: E402  (wk triggers)
 
 _slo.register(app)
-
-
-from . import backtest as _backtest  # noqa: E402,F401  (registers wk backtest)
-from . import alerts as _alerts  # noqa: E402,F401  (issue 4: wk alerts, wk check)
-from . import gate as _gate  # noqa: E402,F401  (issue 5: wk gate)
-from . import managed as _managed  # noqa: E402  (issue 3: wk ingest, read, quarantine)
-
 _managed.register(app)
+app.add_typer(triggers_app, name="triggers")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,9 +16,9 @@ from rich.table import Table
 
 from .. import alerts as api
 from ..detect import Severity
-from ..engine import Granularity, parse_source
-from ..summaries import profile as run_profile
-from . import Format, FormatOpt, Grain, _project, _store, app, render, resolve_table
+from ..engine import Granularity
+from . import app, render
+from ._common import _project, _store, Format, FormatOpt, GranularityOpt, PartitionColumnOpt, profile_spec, resolve_table
 
 alerts_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
                          help="Open incidents, ranked; explain one; record feedback.")
@@ -107,22 +107,15 @@ def check(
     partition: Annotated[Optional[list[str]], typer.Option(
         help="Partition to judge (repeatable); default: every one profiled since the last "
              "check.")] = None,
-    partition_column: Annotated[Optional[str], typer.Option(
-        help="Partition column (required for a path).")] = None,
-    granularity: Annotated[Optional[Grain], typer.Option(help="Partition size.")] = None,
+    partition_column: PartitionColumnOpt = None,
+    granularity: GranularityOpt = None,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Profile a table, judge its new partitions, and print the ranked incidents."""
     project = _project()
     spec = resolve_table(target, partition_column, granularity, project)
     store = _store(project)
-    parsed = parse_source(spec.source, project.root if project else None)
-    with render.progress(enabled=fmt is Format.text) as report:
-        profiled = run_profile(parsed, partition_column=spec.partition_column,
-                               granularity=spec.granularity, name=spec.name, store=store,
-                               progress=report)
-    for notice in profiled.notices:
-        render.err.print(f"[yellow]notice:[/] column {notice.column!r}: {notice.message}")
+    profile_spec(spec, project, store, fmt)
     result = api.check(spec.name, project, partitions=partition, store=store)
     if fmt is Format.json:
         for incident in result.incidents:

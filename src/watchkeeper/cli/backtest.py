@@ -6,16 +6,15 @@ import json
 import sys
 from collections import Counter
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pandas as pd
 import typer
 from rich.table import Table
 
 from ..detect import RobustDetector, Severity, Verdict, backtest as run_backtest
-from ..engine import parse_source
-from ..summaries import profile as run_profile
-from . import Format, FormatOpt, Grain, _project, _store, app, render, resolve_table
+from . import app, render
+from ._common import _project, _store, Format, FormatOpt, GranularityOpt, PartitionColumnOpt, profile_spec, resolve_table
 
 
 class Sensitivity(str, Enum):
@@ -28,10 +27,8 @@ class Sensitivity(str, Enum):
 def backtest(
     target: Annotated[str, typer.Argument(metavar="NAME|PATH",
                                           help="A registered table, or a Parquet/CSV path.")],
-    partition_column: Annotated[Optional[str], typer.Option(
-        help="Partition column (required for a path).")] = None,
-    granularity: Annotated[Optional[Grain], typer.Option(help="Partition size (default day).")
-                           ] = None,
+    partition_column: PartitionColumnOpt = None,
+    granularity: GranularityOpt = None,
     sensitivity: Annotated[Sensitivity, typer.Option(
         help="How far from normal a statistic must be to alert.")] = Sensitivity.medium,
     fmt: FormatOpt = Format.text,
@@ -40,13 +37,7 @@ def backtest(
     project = _project()
     spec = resolve_table(target, partition_column, granularity, project)
     store = _store(project)
-    parsed = parse_source(spec.source, project.root if project else None)
-    with render.progress(enabled=fmt is Format.text) as report:
-        result = run_profile(parsed, partition_column=spec.partition_column,
-                             granularity=spec.granularity, name=spec.name, store=store,
-                             progress=report)
-    for notice in result.notices:
-        render.err.print(f"[yellow]notice:[/] column {notice.column!r}: {notice.message}")
+    profile_spec(spec, project, store, fmt)
     history = store.load_statistics(spec.name)
     detector = RobustDetector(sensitivity=sensitivity.value, granularity=spec.granularity)
     verdicts = run_backtest(history, detector)

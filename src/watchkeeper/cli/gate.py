@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from ..triggers.gate import gate as run_gate
-from . import Format, FormatOpt, Grain, _project, app, render, resolve_table
+from . import app, render
+from ._common import _project, Format, FormatOpt, GranularityOpt, PartitionColumnOpt, resolve_table
 
 
 class Purpose(str, Enum):
@@ -32,9 +33,8 @@ def gate(
     for_: Annotated[Purpose, typer.Option("--for", help="What the partition is for: train "
                                                         "fires train.before, serve fires "
                                                         "serve.before.")] = Purpose.train,
-    partition_column: Annotated[Optional[str], typer.Option(
-        help="Partition column (required for a path).")] = None,
-    granularity: Annotated[Optional[Grain], typer.Option(help="Partition size.")] = None,
+    partition_column: PartitionColumnOpt = None,
+    granularity: GranularityOpt = None,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Answer whether a partition may be used; exit 0 = yes, 1 = blocked (reasons printed)."""

@@ -22,7 +22,8 @@ from rich.table import Table
 from ..engine import delta
 from ..errors import ConfigError
 from ..managed import InvalidPartitionError, managed_table
-from . import Format, FormatOpt, _project, render
+from . import render
+from ._common import _project, Format, FormatOpt
 
 PartitionsOpt = Annotated[Optional[list[str]], typer.Option(
     "--partition", help="Partition to read (repeatable); default: all.")]

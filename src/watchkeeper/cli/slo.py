@@ -23,8 +23,17 @@ from ..slo import SLOSpec, TableSLO, evaluate, load_spec
 from ..slo.attainment import WINDOWS, attainment
 from ..slo.suggest import suggest as run_suggest
 from ..store.slo_results import load_results
-from . import Format, FormatOpt, Grain, _looks_like_source, _project, _store, render, \
-    resolve_table
+from . import render
+from ._common import (
+    GranularityOpt,
+    PartitionColumnOpt,
+    Format,
+    FormatOpt,
+    _looks_like_source,
+    _project,
+    _store,
+    resolve_table,
+)
 
 slo_app = typer.Typer(no_args_is_help=True, help="SLO attainment and error budgets.")
 
@@ -68,9 +77,8 @@ def validate(
                               ] = False,
     checks: Annotated[Optional[Path], typer.Option(
         help="A YAML file with slos: tables: (default: watchkeeper.yaml).")] = None,
-    partition_column: Annotated[Optional[str], typer.Option(
-        help="Partition column (required for a path).")] = None,
-    granularity: Annotated[Optional[Grain], typer.Option(help="Partition size.")] = None,
+    partition_column: PartitionColumnOpt = None,
+    granularity: GranularityOpt = None,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Evaluate a table's SLO checks; exit 1 if a critical check fails."""

@@ -1,0 +1,91 @@
+"""What every ``wk`` command shares: output formats, option types, and resolving
+``NAME|PATH`` to a table, its project and its store."""
+
+from __future__ import annotations
+
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..config import Project, TableSpec
+from ..engine import parse_source
+from ..errors import ConfigError, UnknownTableError
+from ..store import Store
+from ..summaries import ProfileResult
+from ..summaries import profile as run_profile
+from . import render
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class Grain(str, Enum):
+    hour = "hour"
+    day = "day"
+    week = "week"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text for people, json for "
+                                                                    "machines (JSON lines).")]
+
+PartitionColumnOpt = Annotated[Optional[str], typer.Option(
+    help="Partition column (required for a path).")]
+GranularityOpt = Annotated[Optional[Grain], typer.Option(help="Partition size (default day).")]
+
+
+def _project() -> Project | None:
+    return Project.find()
+
+
+def _store(project: Project | None) -> Store:
+    return project.store() if project else Store.open()
+
+
+def _looks_like_source(text: str) -> bool:
+    return (text.startswith(("duckdb:", "postgresql://", "postgres://", "spark:"))
+            or any(text.lower().endswith(ext) for ext in (".parquet", ".pq", ".csv", ".tsv"))
+            or "/" in text or "*" in text)
+
+
+def resolve_table(target: str, partition_column: str | None, granularity: Grain | None,
+                  project: Project | None) -> TableSpec:
+    """A registered table by name, or an ad-hoc source (path or URL)."""
+    if project and target in project.tables:
+        spec = project.tables[target]
+        if partition_column or granularity:
+            spec = TableSpec(spec.name, spec.source, partition_column or spec.partition_column,
+                             granularity.value if granularity else spec.granularity)
+        return spec
+    if not _looks_like_source(target):
+        known = ", ".join(sorted(project.tables)) if project else ""
+        hint = f" (registered: {known})" if known else ""
+        raise UnknownTableError(f"{target!r} is not a registered table{hint} nor a file path: "
+                                "register it with wk table add, or pass a .parquet/.csv path")
+    if not partition_column:
+        raise ConfigError(f"{target!r} is not a registered table, so its partition column is "
+                          "unknown: pass --partition-column COL")
+    name = target
+    if "://" not in target and not target.startswith(("duckdb:", "spark:")):
+        name = str(Path(target).expanduser().resolve())
+    return TableSpec(name, name, partition_column,
+                     granularity.value if granularity else "day")
+
+
+def profile_spec(spec: TableSpec, project: Project | None, store: Store, fmt: Format,
+                 full_refresh: bool = False) -> tuple[ProfileResult, float]:
+    """Profile a resolved table into the store, with progress on a terminal and notices
+    on stderr; returns the result and the seconds it took."""
+    parsed = parse_source(spec.source, project.root if project else None)
+    started = time.perf_counter()
+    with render.progress(enabled=fmt is Format.text) as report:
+        result = run_profile(parsed, partition_column=spec.partition_column,
+                             granularity=spec.granularity, name=spec.name, store=store,
+                             full_refresh=full_refresh, progress=report)
+    for notice in result.notices:
+        render.err.print(f"[yellow]notice:[/] column {notice.column!r}: {notice.message}")
+    return result, time.perf_counter() - started
