@@ -99,7 +99,9 @@ def _aggregates(c: Column, form: str) -> dict[str, str]:
                     min=_finite_agg("min", x, form), max=_finite_agg("max", x, form),
                     quantiles=_finite_agg("approx_quantile", x, form, quantiles))
     elif c.kind == "string":
-        aggs.update(empty=_count_if(f"{x} = ''", form, x), distinct=f"count(DISTINCT {x})",
+        # Strings' exact distinct count comes from the top-k query (it groups by every
+        # value anyway), as in watchkeeper; the sketch here is only its fallback.
+        aggs.update(empty=_count_if(f"{x} = ''", form, x), distinct=f"approx_count_distinct({x})",
                     length_mean=f"avg(length({x}))", length_min=f"min(length({x}))",
                     length_max=f"max(length({x}))")
     elif c.kind == "boolean":
@@ -130,7 +132,8 @@ def top_k_sql(path: str, partition_column: str, columns: list[Column], k: int = 
     ]
     union = "\n  UNION ALL ".join(branches)
     return (f"WITH src AS (SELECT * FROM read_parquet('{path}')),\nv AS (\n  {union}\n)\n"
-            "SELECT wk_day, col, value, n FROM v\n"
+            "SELECT wk_day, col, value, n, count(*) OVER (PARTITION BY col, wk_day) AS distinct_n"
+            "\nFROM v\n"
             f"QUALIFY row_number() OVER (PARTITION BY col, wk_day ORDER BY n DESC, value) <= {k}")
 
 
@@ -166,9 +169,11 @@ _DAY = __import__("datetime").timedelta(days=1)
 def statistics(columns: list[Column], rows: list[dict], top: list[tuple]) -> dict:
     """``{(day, column, statistic): value}`` from the raw query results, per docs/statistics.md."""
     top_count: dict[tuple, int] = {}
-    for day, col, _value, n in top:
+    top_distinct: dict[tuple, int] = {}
+    for day, col, _value, n, distinct in top:
         key = (day, columns[col].name)
         top_count[key] = max(top_count.get(key, 0), n)
+        top_distinct[key] = distinct
     out: dict[tuple, float | None] = {}
     for row in rows:
         day, n = row["wk_day"], row["wk_rows"]
@@ -189,7 +194,8 @@ def statistics(columns: list[Column], rows: list[dict], top: list[tuple]) -> dic
                              neginf_count=s["neginf"],
                              integral_fraction=_ratio(s["integral"], nn))
             elif c.kind == "string":
-                stats.update(empty_fraction=_ratio(s["empty"], nn), distinct_count=s["distinct"],
+                stats.update(empty_fraction=_ratio(s["empty"], nn),
+                             distinct_count=top_distinct.get((day, c.name), s["distinct"]),
                              top_ratio=_ratio(top_count.get((day, c.name)), nn),
                              length_mean=s["length_mean"], length_min=s["length_min"],
                              length_max=s["length_max"])

@@ -56,12 +56,12 @@ def _finite_or_null(x: ir.Column) -> ir.Column:
 
 
 def _distinct(x: ir.Column, c: StateContext) -> ir.Scalar:
-    # Strings and integers are where distinct counts carry meaning (categories, codes),
-    # and a change of one (a merged category) must be visible: count them exactly
-    # where the engine does so cheaply. DuckDB's HyperLogLog errs by up to ~25%.
-    # Floats are nearly all distinct and exact counting doubled the scan: a sketch.
-    dtype = x.type()
-    if c.exact_distinct and (dtype.is_string() or dtype.is_integer()):
+    # Integers are often codes, where a change of one must be visible: count them
+    # exactly where the engine does so cheaply (DuckDB's HyperLogLog errs by up to
+    # ~25%). Floats are nearly all distinct and exact counting doubled the scan: a
+    # sketch. Strings get a sketch here too, only as a fallback: the top-values query
+    # groups by every value anyway and returns their exact count for free.
+    if c.exact_distinct and x.type().is_integer():
         return x.nunique()
     return x.approx_nunique()
 

@@ -222,9 +222,13 @@ class Relation:
 
     def top_values(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo], k: int,
                    partitions: Sequence[pd.Timestamp] | None = None) -> pd.DataFrame:
-        """The k most frequent values per (column, partition), in one UNION ALL query."""
+        """The k most frequent values per (column, partition), in one UNION ALL query.
+
+        The query groups by every distinct value anyway, so it also returns the exact
+        number of distinct values per (column, partition) in ``distinct``, for free.
+        """
         if not columns:
-            return pd.DataFrame(columns=["column", "partition", "value", "count"])
+            return pd.DataFrame(columns=["column", "partition", "value", "count", "distinct"])
         table = self._restricted(column, grain, partitions)
         key = self._partition_key(column, grain, table)
         parts = []
@@ -240,15 +244,18 @@ class Relation:
         if self.backend in _KEEPS_TOP_K:
             frame = self._execute(_top_k_by_aggregate(union, k))
         else:
-            rank = ibis.row_number().over(group_by=[union.col, union[_PARTITION]],
-                                          order_by=[union.n.desc(), union.value])
-            frame = self._execute(union.mutate(rank=rank).filter(ibis._.rank < k))
+            group = [union.col, union[_PARTITION]]
+            rank = ibis.row_number().over(group_by=group, order_by=[union.n.desc(), union.value])
+            distinct = union.n.count().over(group_by=group)
+            frame = self._execute(union.mutate(rank=rank, distinct=distinct)
+                                  .filter(ibis._.rank < k))
         names = [info.name for info in columns]
         return pd.DataFrame({
             "column": [names[int(i)] for i in frame["col"]],
             "partition": [to_utc_naive(v) for v in frame[_PARTITION]],
             "value": frame["value"].astype(object).to_numpy(),
             "count": frame["n"].astype("int64").to_numpy(),
+            "distinct": frame["distinct"].astype("int64").to_numpy(),
         })
 
     def _execute(self, expr: ir.Table) -> pd.DataFrame:
@@ -279,9 +286,10 @@ def _top_k_by_aggregate(union: ir.Table, k: int) -> ir.Table:
     """
     key = ibis.struct({"neg_n": -union.n, "value": union.value})
     arg = ibis.struct({"value": union.value, "n": union.n})
-    top = union.group_by([union.col, union[_PARTITION]]).aggregate(top=_arg_min_k(arg, key, k))
+    top = union.group_by([union.col, union[_PARTITION]]).aggregate(
+        top=_arg_min_k(arg, key, k), distinct=union.count())
     flat = top.unnest("top")
-    return flat.select("col", _PARTITION, value=flat.top["value"], n=flat.top["n"])
+    return flat.select("col", _PARTITION, "distinct", value=flat.top["value"], n=flat.top["n"])
 
 
 def _counts_frame(partitions, counts) -> pd.DataFrame:

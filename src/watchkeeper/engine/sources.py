@@ -21,7 +21,7 @@ from pathlib import Path
 
 import ibis
 
-from .._util import first_line, redact_url
+from .._util import redact_url
 from ..errors import EngineUnavailableError, SourceError
 from .relation import Relation
 

@@ -130,7 +130,7 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
     progress(f"summarizing {len(todo)} partitions", 1, 2)
 
     strings = [c for c in good if c.kind is Kind.STRING]
-    top = pd.DataFrame(columns=["column", "partition", "value", "count"])
+    top = pd.DataFrame(columns=["column", "partition", "value", "count", "distinct"])
     if strings and top_k > 0:
         try:
             top = relation.top_values(partition_column, grain, strings, top_k, restrict)
@@ -138,11 +138,11 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
             notices.append(Notice("*", f"top values could not be computed ({exc})"))
     progress(f"summarizing {len(todo)} partitions", 2, 2)
 
-    top_counts = {(c, p): int(n) for c, p, n in
-                  top.loc[top.groupby(["column", "partition"])["count"].idxmax()]
-                  [["column", "partition", "count"]].itertuples(index=False, name=None)} \
-        if not top.empty else {}
-    stats = long_frame(records, good, grain, top_counts)
+    by_group = top.groupby(["column", "partition"]).agg(top=("count", "max"),
+                                                        distinct=("distinct", "first"))
+    top_summary = {key: (int(row.top), int(row.distinct))
+                   for key, row in zip(by_group.index, by_group.itertuples())}
+    stats = long_frame(records, good, grain, top_summary)
     non_null = {(c, p): v for p, c, s, v in stats.itertuples(index=False, name=None)
                 if s == "non_null_count"}
     tops = top_value_frame(top, non_null)

@@ -44,8 +44,13 @@ def _epoch(value) -> float | None:
 
 
 def column_statistics(info: ColumnInfo, states: dict, row_count: int, partition: pd.Timestamp,
-                      grain: Granularity, top_count: int | None) -> dict[str, float | None]:
-    """All statistics of one column in one partition, keyed by vocabulary name."""
+                      grain: Granularity, top: tuple[int, int] | None
+                      ) -> dict[str, float | None]:
+    """All statistics of one column in one partition, keyed by vocabulary name.
+
+    ``top`` is ``(count of the most frequent value, exact distinct count)`` from the
+    top-values query, when it ran (string columns).
+    """
     nn = _num(states.get("non_null")) or 0.0
     out: dict[str, float | None] = {
         "non_null_count": nn,
@@ -69,8 +74,8 @@ def column_statistics(info: ColumnInfo, states: dict, row_count: int, partition:
         out["distinct_count"] = _num(states["distinct"])
     elif kind is Kind.STRING:
         out["empty_fraction"] = _ratio(states["empty"], nn)
-        out["distinct_count"] = _num(states["distinct"])
-        out["top_ratio"] = _ratio(top_count, nn)
+        out["distinct_count"] = float(top[1]) if top else _num(states["distinct"])
+        out["top_ratio"] = _ratio(top[0] if top else None, nn)
         out["length_mean"] = _num(states["length_mean"])
         out["length_min"] = _num(states["length_min"])
         out["length_max"] = _num(states["length_max"])
@@ -92,7 +97,7 @@ def _isna(value) -> bool:
 
 
 def long_frame(records: Iterable[dict], columns: Sequence[ColumnInfo], grain: Granularity,
-               top_counts: dict[tuple[str, pd.Timestamp], int]) -> pd.DataFrame:
+               top: dict[tuple[str, pd.Timestamp], tuple[int, int]]) -> pd.DataFrame:
     """The statistics of every partition record as ``partition, column, statistic, value``."""
     rows: list[tuple] = []
     for record in records:
@@ -103,7 +108,7 @@ def long_frame(records: Iterable[dict], columns: Sequence[ColumnInfo], grain: Gr
             if states is None:
                 continue
             stats = column_statistics(info, states, n, partition, grain,
-                                      top_counts.get((info.name, partition)))
+                                      top.get((info.name, partition)))
             rows.extend((partition, info.name, name, value) for name, value in stats.items())
     return pd.DataFrame(rows, columns=["partition", "column", "statistic", "value"])
 

@@ -32,16 +32,16 @@ EXACT = Tolerance("relative", 1e-9, "counts, fractions and moments: float roundi
 TEMPORAL = Tolerance("absolute", 1e-6, "seconds since the epoch: exact to the microsecond")
 RANK = Tolerance("rank", 0.02, "engines use different quantile sketches (t-digest, "
                  "Greenwald-Khanna) or exact interpolation")
-DISTINCT = Tolerance("relative", 1e-9, "distinct_count of strings and integers: exact "
-                     "COUNT(DISTINCT) on DuckDB and PostgreSQL")
+DISTINCT = Tolerance("relative", 1e-9, "distinct_count of strings (every engine, counted by "
+                     "the top-values query) and integers (DuckDB, PostgreSQL): exact")
 SKETCH = Tolerance("relative", 0.30, "distinct_count of floats and decimals (every engine), and "
-                   "of everything on Spark: DuckDB's HyperLogLog errs by up to ~25% (measured), "
+                   "of integers on Spark: DuckDB's HyperLogLog errs by up to ~25% (measured), "
                    "Spark's HLL++ has a 5% relative standard deviation")
 
 KNOWN_GAPS = {
-    ("pyspark", "distinct_count"): "Spark keeps its HLL++ sketch for strings and integers too "
-                                   "(several COUNT(DISTINCT) expand every row once each); its "
-                                   "default rsd is 5%, so estimates miss exactness",
+    ("pyspark", "distinct_count"): "Spark keeps its HLL++ sketch for integers (several "
+                                   "COUNT(DISTINCT) expand every row once each); its default "
+                                   "rsd is 5%, so estimates miss exactness",
 }
 """Where an engine misses a target tolerance, and why (the conformance suite marks them)."""
 
@@ -82,7 +82,7 @@ TABLE = [
      "fraction, top_ratio, length_*, mean, std, min, max (numeric)", EXACT),
     ("min, max, lag_seconds (dates and timestamps)", TEMPORAL),
     ("p01 … p99", RANK),
-    ("distinct_count of strings and integers on DuckDB and PostgreSQL", DISTINCT),
-    ("distinct_count of floats and decimals; every distinct_count on Spark", SKETCH),
+    ("distinct_count of strings (every engine) and integers (DuckDB, PostgreSQL)", DISTINCT),
+    ("distinct_count of floats and decimals, and of integers on Spark", SKETCH),
 ]
 """The tolerance table as the docs show it."""

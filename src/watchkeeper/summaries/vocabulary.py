@@ -57,8 +57,9 @@ STATISTICS: tuple[Statistic, ...] = (
     Statistic("zero_fraction", _NUM, "Rows equal to 0 / non_null_count."),
     Statistic("negative_fraction", _NUM, "Rows below 0 / non_null_count (-infinity included)."),
     Statistic("distinct_count", _NUM + (Kind.STRING,),
-              "Number of distinct non-NULL values: exact for strings and integers on DuckDB "
-              "and PostgreSQL, a sketch (HyperLogLog) for floats, decimals and on Spark."),
+              "Number of distinct non-NULL values: exact for strings (every engine) and "
+              "integers (DuckDB, PostgreSQL); a HyperLogLog sketch for floats, decimals and "
+              "integers on Spark."),
     Statistic("integral_fraction", (Kind.FLOAT,),
               "Finite values with no fractional part / non_null_count."),
     Statistic("empty_fraction", (Kind.STRING,), "Rows equal to the empty string / non_null_count."),
