@@ -51,6 +51,7 @@ class Case:
     columns: tuple[str, ...]
     rows: pd.DataFrame
     stats: pd.DataFrame | None = None
+    tops: pd.DataFrame | None = None
 
 
 @dataclass
@@ -118,22 +119,34 @@ def profile_cases(ds, cases: list[Case]) -> None:
                 seen.add(c.partition)
         pending = [c for c in pending if c not in batch]
         frame = pd.concat([c.rows for c in batch], ignore_index=True)
-        stats = wk.profile(frame, partition_column=ds.partition_column,
-                           granularity=ds.granularity).statistics
+        result = wk.profile(frame, partition_column=ds.partition_column,
+                            granularity=ds.granularity)
+        stats, tops = result.statistics, result.top_values
         by_part = dict(tuple(stats.groupby("partition")))
+        tops_by_part = dict(tuple(tops.groupby("partition"))) if len(tops) else {}
         for c in batch:
             c.stats = by_part.get(c.partition, stats.iloc[:0])
+            c.tops = tops_by_part.get(c.partition, tops.iloc[:0])
 
 
-def run_detector(make, clean: pd.DataFrame, judged: set, cases: list[Case], tally: Tally) -> None:
-    for v in make().backtest(clean):
-        if v.partition in judged:
+def run_detector(make, clean: pd.DataFrame, judged: set, cases: list[Case], tally: Tally,
+                 tops: pd.DataFrame | None = None) -> None:
+    """``tops`` (clean top values) go to detectors that take them: the live path passes
+    the stored top values too (alerts/check.py)."""
+    with_tops = {} if tops is None else {"top_values": tops}
+    clean_verdict = {v.partition: v for v in make().backtest(clean, **with_tops)}
+    for p, v in clean_verdict.items():
+        if p in judged:
             tally.clean_judged += 1
             tally.clean_alerts += v.severity >= Severity.WARNING
-    clean_verdict = {v.partition: v for v in make().backtest(clean)}
     for c in cases:
         started = time.perf_counter()
-        verdict = make().fit(clean[clean["partition"] < c.partition]).judge(c.stats)[0]
+        if tops is None:
+            verdict = make().fit(clean[clean["partition"] < c.partition]).judge(c.stats)[0]
+        else:
+            verdict = make().fit(clean[clean["partition"] < c.partition],
+                                 top_values=tops[tops["partition"] < c.partition]
+                                 ).judge(c.stats, top_values=c.tops)[0]
         tally.seconds.append(time.perf_counter() - started)
         tally.add_case(c.fault, verdict.severity >= Severity.WARNING,
                        [e.column for e in verdict.columns], c.columns)
@@ -218,27 +231,37 @@ def run_gate(ds, key: pd.Series, parts, judged: set, cases: list[Case], tally: T
     return ""
 
 
-def benchmark(name: str, per_fault: int, seed: int, use_gate: bool) -> tuple[dict, str]:
+def benchmark(name: str, per_fault: int, seed: int, use_gate: bool,
+              methods: tuple[str, ...] = METHODS) -> tuple[dict, str]:
     ds = load(name)
     key = partition_of(ds.frame[ds.partition_column], ds.granularity)
-    clean = wk.profile(ds.frame, partition_column=ds.partition_column,
-                       granularity=ds.granularity).statistics
+    profiled = wk.profile(ds.frame, partition_column=ds.partition_column,
+                          granularity=ds.granularity)
+    clean, clean_tops = profiled.statistics, profiled.top_values
     clean["partition"] = pd.to_datetime(clean["partition"])
+    clean_tops["partition"] = pd.to_datetime(clean_tops["partition"])
     parts = sorted(key.unique())
     judged_parts = parts[WARMUP[ds.granularity]:]
     judged = set(judged_parts)
     rng = np.random.default_rng(seed)
     cases = make_cases(ds, judged_parts, key, per_fault, rng)
     profile_cases(ds, cases)
-    tallies = {m: Tally() for m in METHODS}
-    run_detector(RobustDetector, clean, judged, cases, tallies["watchkeeper"])
-    run_detector(OnlineNormalDetector, clean, judged, cases, tallies["deequ_online_normal"])
-    run_raw(baselines.tfdv, ds, key, parts, judged, cases, tallies["tfdv"])
-    run_raw(baselines.ks_chi2, ds, key, parts, judged, cases, tallies["ks_chi2"])
-    run_coverage(clean, parts, judged, cases, tallies["coverage_drop"])
-    note = run_gate(ds, key, parts, judged, cases, tallies["gate"]) if use_gate else "skipped"
-    if note:
-        del tallies["gate"]
+    tallies = {m: Tally() for m in METHODS if m in methods}
+    runs = {
+        "watchkeeper": lambda t: run_detector(RobustDetector, clean, judged, cases, t, clean_tops),
+        "deequ_online_normal": lambda t: run_detector(OnlineNormalDetector, clean, judged, cases, t),
+        "tfdv": lambda t: run_raw(baselines.tfdv, ds, key, parts, judged, cases, t),
+        "ks_chi2": lambda t: run_raw(baselines.ks_chi2, ds, key, parts, judged, cases, t),
+        "coverage_drop": lambda t: run_coverage(clean, parts, judged, cases, t),
+    }
+    note = ""
+    for method, tally in tallies.items():
+        if method == "gate":
+            note = run_gate(ds, key, parts, judged, cases, tally) if use_gate else "skipped"
+        else:
+            runs[method](tally)
+    if note or "gate" not in methods:
+        tallies.pop("gate", None)
     info = f"{ds.name}: {len(parts)} partitions ({ds.granularity}), {len(judged)} judged clean, " \
            f"{len(cases)} faulty cases over {len({c.fault for c in cases})} fault types"
     return {"info": info, "note": note, "tallies": tallies}, info
@@ -289,6 +312,8 @@ def main(argv=None) -> None:
     parser.add_argument("--datasets", default=",".join(DEFAULT_DATASETS))
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--no-gate", action="store_true")
+    parser.add_argument("--methods", default=",".join(METHODS),
+                        help="comma-separated subset of " + ", ".join(METHODS))
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--no-speed", action="store_true")
     args = parser.parse_args(argv)
@@ -296,7 +321,8 @@ def main(argv=None) -> None:
     results = {}
     for name in args.datasets.split(","):
         started = time.perf_counter()
-        results[name], info = benchmark(name, per_fault, args.seed, not args.no_gate)
+        results[name], info = benchmark(name, per_fault, args.seed, not args.no_gate,
+                                        tuple(args.methods.split(",")))
         print(f"{info} [{time.perf_counter() - started:.0f}s]", file=sys.stderr)
     print_tables(results, args.markdown)
     if not args.no_speed:

@@ -71,13 +71,15 @@ def check(table: str, project=None, *, partitions: Sequence | None = None,
     targets = _targets(partitions, log, history, table)
     slo = load_results(store, table)
     invalid = _invalid(log, slo, table)
-    verdicts = _judge(settings, grain, history, targets, invalid)
+    tolerances = tolerances_of(log.tolerances(table))
+    verdicts = _judge(settings, grain, history, targets, invalid,
+                      store.load_top_values(table), tolerances)
     known = {i.id: i for i in stored.load_all(store, table=table)}
     known.update({i.id: i for i in stored.load_all(store, table=table, active=False,
                                                    partitions=targets)})
     batch = Batch(table, grain, settings.levels(), tuple(verdicts),
                   slo[slo["partition"].isin(targets)], history,
-                  tolerances_of(log.tolerances(table)), consumers_of(project, table),
+                  tolerances, consumers_of(project, table),
                   tuple(known.values()), tuple(targets))
     result = run_chain(batch, chain)
     saved = [_save(store, i) for i in result.incidents]
@@ -147,8 +149,13 @@ def _invalid(log: AlertLog, slo: pd.DataFrame, table: str) -> list[pd.Timestamp]
 
 
 def _judge(settings: AlertSettings, grain: Granularity, history: pd.DataFrame, targets,
-           invalid) -> list[Verdict]:
-    """Each target against the partitions before it only, as the backtest judges it."""
+           invalid, tops: pd.DataFrame | None = None, tolerances=None) -> list[Verdict]:
+    """Each target against the partitions before it only, as the backtest judges it.
+
+    Tolerances widen the detector's own bands (``fit(tolerance=...)``), so a series
+    that earned one is graded, capped and ranked with its widened band.
+    """
+    widen = {k: t.multiplier for k, t in (tolerances or {}).items()}
     out = []
     for partition in targets:
         before = history[history["partition"] < partition]
@@ -156,8 +163,14 @@ def _judge(settings: AlertSettings, grain: Granularity, history: pd.DataFrame, t
             out.append(Verdict(partition, Severity.OK, 0.0, (), grain, judged=False))
             continue
         detector = settings.make_detector(grain.value)
-        detector.fit(before, exclude=[p for p in invalid if p < partition])
-        out.extend(detector.judge(history[history["partition"] == partition]))
+        # Only what there is: a table without top values or tolerances fits as before.
+        fit_extra = {"tolerance": widen} if widen else {}
+        judge_extra = {}
+        if tops is not None and not tops.empty:
+            fit_extra["top_values"] = tops[tops["partition"] < partition]
+            judge_extra["top_values"] = tops[tops["partition"] == partition]
+        detector.fit(before, exclude=[p for p in invalid if p < partition], **fit_extra)
+        out.extend(detector.judge(history[history["partition"] == partition], **judge_extra))
     return out
 
 

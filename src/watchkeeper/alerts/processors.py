@@ -51,7 +51,7 @@ class Batch:
 
     table: str
     granularity: Granularity = Granularity.DAY
-    levels: tuple[float, float, float] = (4.0, 7.0, 14.0)
+    levels: tuple[float, float, float] = (4.0, 7.0, 14.0)  # detect.thresholds("medium")
     verdicts: tuple[Verdict, ...] = ()
     slo_results: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
@@ -70,7 +70,8 @@ Processor = Callable[[Batch], Batch]
 def detector_anomalies(batch: Batch) -> Batch:
     """One anomaly per explained (column, statistic) of every judged verdict."""
     found = [Anomaly(batch.table, pd.Timestamp(v.partition), e.column, e.statistic, e.observed,
-                     e.expected_low, e.expected_high, e.score)
+                     e.expected_low, e.expected_high, e.score,
+                     tolerance=getattr(e, "tolerance", 1.0))
              for v in batch.verdicts if v.judged for e in v.columns]
     return replace(batch, anomalies=batch.anomalies + tuple(found))
 
@@ -95,7 +96,8 @@ def slo_anomalies(batch: Batch) -> Batch:
 
 
 def apply_tolerances(batch: Batch) -> Batch:
-    """Scores divided and bands widened by the tolerance that false positives earned."""
+    """Scores divided and bands widened by the tolerance that false positives earned
+    (only a note when the detector already applied it: ``Anomaly.tolerance`` equals it)."""
     out = []
     for a in batch.anomalies:
         tol = batch.tolerances.get(a.key)
@@ -103,6 +105,9 @@ def apply_tolerances(batch: Batch) -> Batch:
             out.append(a)
             continue
         m = tol.multiplier
+        if a.tolerance == m:  # the detector already widened this band (fit(tolerance=))
+            out.append(replace(a, note=tol.note))
+            continue
         center = (a.expected_low + a.expected_high) / 2
         half = (a.expected_high - a.expected_low) / 2 * m
         out.append(replace(a, score=a.score / m, expected_low=center - half,

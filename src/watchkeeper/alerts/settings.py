@@ -61,7 +61,7 @@ class AlertSettings:
     def levels(self) -> tuple[float, float, float]:
         """(info, warning, critical) score levels of the detector at this sensitivity."""
         # The detector's own table, so alert severities and backtest severities agree.
-        from ..detect._judge import thresholds
+        from ..detect import thresholds
 
         return thresholds(self.sensitivity)
 

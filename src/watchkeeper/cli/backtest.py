@@ -40,7 +40,7 @@ def backtest(
     profile_spec(spec, project, store, fmt)
     history = store.load_statistics(spec.name)
     detector = RobustDetector(sensitivity=sensitivity.value, granularity=spec.granularity)
-    verdicts = run_backtest(history, detector)
+    verdicts = run_backtest(history, detector, top_values=store.load_top_values(spec.name))
     if fmt is Format.json:
         out = sys.stdout
         for verdict in verdicts:

@@ -5,6 +5,7 @@ never raw data.
 """
 
 from .backtest import backtest
+from ._judge import SENSITIVITY, thresholds
 from .base import BaseDetector, NotFittedError, clone
 from .normal import OnlineNormalDetector
 from .robust import RobustDetector
@@ -17,7 +18,9 @@ __all__ = [
     "OnlineNormalDetector",
     "RobustDetector",
     "Severity",
+    "SENSITIVITY",
     "Verdict",
     "backtest",
     "clone",
+    "thresholds",
 ]

@@ -27,7 +27,13 @@ SINGLE_ROW = frozenset(s for pair in EXTREME_PAIRS for s in pair)
 # What else one odd row moves: the moments. Quantiles, fractions and counts stay put.
 OUTLIER_SENSITIVE = SINGLE_ROW | {"mean", "std", "length_mean"}
 FRACTIONS = frozenset({"null_fraction", "zero_fraction", "negative_fraction", "empty_fraction",
-                       "top_ratio", "true_fraction"})
+                       "top_ratio", "true_fraction", "integral_fraction",
+                       # derived by the detector (_features.py)
+                       "uniqueness", "vanished_share", "new_share"})
+# Counts the engine computes exactly (row_count always; distinct_count on DuckDB and
+# Postgres for strings and integers). One that never varied is a design invariant:
+# see _judge.constant_counts.
+EXACT_COUNTS = frozenset({"row_count", "distinct_count"})
 EXTREMES = frozenset({"min", "max", "lag_seconds"})
 # Not scored: non_null_count is row_count x (1 - null_fraction), both already scored;
 # scoring it again would blame every column when the table loses rows.

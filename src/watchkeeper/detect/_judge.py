@@ -21,6 +21,7 @@ SENSITIVITY: dict[str, tuple[float, float, float]] = {
 
 
 def thresholds(sensitivity: str) -> tuple[float, float, float]:
+    """The (info, warning, critical) score levels of a sensitivity; ConfigError if unknown."""
     from ..errors import ConfigError
 
     try:
@@ -68,9 +69,14 @@ def z_scores(values: np.ndarray, center: np.ndarray, scale: np.ndarray) -> np.nd
 
 def verdicts(grid: Grid, rows: np.ndarray, z: np.ndarray, center: np.ndarray, scale: np.ndarray,
              seen_before: np.ndarray, *, min_history: int, levels: tuple[float, float, float],
-             max_explanations: int) -> list[Verdict]:
-    """One verdict per row: severity from the strongest series; one explanation per column."""
+             max_explanations: int, tolerance: np.ndarray | None = None) -> list[Verdict]:
+    """One verdict per row: severity from the strongest series; one explanation per column.
+
+    ``tolerance`` (per series) is the band multiplier already in ``scale``, reported
+    with each explanation.
+    """
     info, warning, critical = levels
+    tolerance = np.ones(len(grid.statistics)) if tolerance is None else tolerance
     out = []
     for row in rows:
         partition = grid.partitions[row]
@@ -82,13 +88,14 @@ def verdicts(grid: Grid, rows: np.ndarray, z: np.ndarray, center: np.ndarray, sc
         severity = (Severity.CRITICAL if score >= critical else Severity.WARNING
                     if score >= warning else Severity.INFO if score >= info else Severity.OK)
         explained = _explanations(grid, row, zr, center[row], scale[row], info, warning,
-                                  max_explanations)
+                                  max_explanations, tolerance)
         out.append(Verdict(partition, severity, score, explained, grid.granularity))
     return out
 
 
 def _explanations(grid: Grid, row: int, zr: np.ndarray, center: np.ndarray, scale: np.ndarray,
-                  info: float, warning: float, limit: int) -> tuple[Explanation, ...]:
+                  info: float, warning: float, limit: int, tolerance: np.ndarray
+                  ) -> tuple[Explanation, ...]:
     hot = np.flatnonzero(zr >= info)
     if hot.size == 0:
         return ()
@@ -101,8 +108,10 @@ def _explanations(grid: Grid, row: int, zr: np.ndarray, center: np.ndarray, scal
             continue  # one entry per column: its most telling statistic
         seen.add(column)
         band = warning * scale[j]
+        low, high = valid_band(str(grid.statistics[j]), float(center[j] - band),
+                               float(center[j] + band))
         out.append(Explanation(column, str(grid.statistics[j]), float(grid.values[row, j]),
-                               float(center[j] - band), float(center[j] + band), float(zr[j])))
+                               low, high, float(zr[j]), float(tolerance[j])))
         if len(out) >= limit:
             break
     return tuple(out)
@@ -191,3 +200,91 @@ def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarr
         if (alone or dragged) and not both_ends:
             z[t, moved] = np.minimum(z[t, moved], cap)
     return z
+
+
+# A count that never moved: one unit off scores this (warning at medium and high, info at
+# low sensitivity; two units are critical at medium).
+CONSTANT_UNIT = 7.5
+
+
+def constant_counts(grid: Grid, learn: np.ndarray, center: np.ndarray, scale: np.ndarray,
+                    rows: np.ndarray, window: int, multipliers: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """An exact count that took one value in every partition of its window is expected
+    to keep it: center that value, scale ``1 / CONSTANT_UNIT`` (times any tolerance).
+
+    The count floor (0.5) says an integer count wobbles by about one; a count whose
+    last ``window`` partitions (at least half of them observed) were all identical has
+    no wobble to learn: 51 states a day, 5 pizza sizes. Its change is a change of
+    design (a category merged away or a new one appearing, a row lost or doubled),
+    not sampling noise, and one unit of it scores ``CONSTANT_UNIT`` (except one more
+    distinct value, which one odd row makes). Only exact
+    counts (``_grid.EXACT_COUNTS``) qualify: an approximate distinct count wobbles, so
+    its history is never constant. Counts that one odd row moves (string lengths, NaN
+    counts) are not in that set.
+    """
+    from ._grid import EXACT_COUNTS
+    from ._rolling import prior_quantile
+
+    exact = np.flatnonzero(np.isin(grid.statistics, list(EXACT_COUNTS)))
+    if exact.size == 0 or len(rows) == 0:
+        return center, scale
+    first = int(rows.min())
+    sub = learn[:, exact]
+    low = prior_quantile(sub, window, 0.0, first, min_periods=max(2, window // 2))
+    high = prior_quantile(sub, window, 1.0, first, min_periods=max(2, window // 2))
+    at = rows - first
+    # One odd row can add one distinct value (a lone rating of 6): that is the one-row
+    # signature (see ``uncorroborated``), not a change of design.
+    one_more = (grid.statistics[exact] == "distinct_count")[None, :] & \
+        (grid.values[rows][:, exact] - low[at] == 1)
+    with np.errstate(invalid="ignore"):
+        fixed = (low[at] == high[at]) & np.isfinite(low[at]) & ~one_more
+    if not fixed.any():
+        return center, scale
+    center, scale = center.copy(), scale.copy()
+    r, c = np.nonzero(fixed)
+    center[rows[r], exact[c]] = low[at][r, c]
+    scale[rows[r], exact[c]] = np.fmin(scale[rows[r], exact[c]],
+                                       multipliers[exact[c]] / CONSTANT_UNIT)
+    return center, scale
+
+
+def not_id_like(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``uniqueness`` is judged only where it is expected to be mostly unique (id-like).
+
+    On a category column, distinct / non-null only restates the row count (already
+    judged); on an id column it is the one statistic duplicated rows move.
+    """
+    from ._features import ID_LIKE
+
+    series = np.flatnonzero(grid.statistics == "uniqueness")
+    if series.size == 0:
+        return z
+    z = z.copy()
+    with np.errstate(invalid="ignore"):
+        off = ~(center[rows][:, series] >= ID_LIKE)
+    block = z[rows][:, series]
+    block[off] = 0.0
+    z[rows[:, None], series[None, :]] = block
+    return z
+
+
+def widened(grid: Grid, tolerance) -> np.ndarray:
+    """Per series, the band multiplier that false-positive feedback earned (1 if none)."""
+    out = np.ones(len(grid.statistics))
+    for j, key in enumerate(zip(grid.columns, grid.statistics)):
+        out[j] = float((tolerance or {}).get((str(key[0]), str(key[1])), 1.0))
+    return out
+
+
+def valid_band(statistic: str, low: float, high: float) -> tuple[float, float]:
+    """A band clipped to what the statistic can take: fractions in [0, 1], counts >= 0."""
+    from ._grid import statistic_kind
+
+    kind = statistic_kind(statistic)
+    if kind == "fraction":
+        return max(0.0, low), min(1.0, high)
+    if kind == "count":
+        return max(0.0, low), high
+    return low, high

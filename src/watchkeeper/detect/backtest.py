@@ -9,7 +9,7 @@ from .verdict import Verdict
 
 
 def backtest(history: pd.DataFrame, detector: BaseDetector | None = None, *,
-             exclude=None) -> list[Verdict]:
+             exclude=None, top_values=None, tolerance=None) -> list[Verdict]:
     """Judge every partition in time order, each only against earlier ones.
 
     Uses the detector's own judging code (the one live scoring uses); partitions too
@@ -19,4 +19,6 @@ def backtest(history: pd.DataFrame, detector: BaseDetector | None = None, *,
     from .robust import RobustDetector
 
     model = clone(detector) if detector is not None else RobustDetector()
-    return model.backtest(history, exclude=exclude)
+    extra = {k: v for k, v in (("top_values", top_values), ("tolerance", tolerance))
+             if v is not None}  # detectors without these features keep their old signature
+    return model.backtest(history, exclude=exclude, **extra)

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 
 from ..engine.types import Granularity
+from ._features import check_top_values, poisson_capped, top_features, uniqueness
 from ._grid import Grid, check_history, combine, infer_granularity, spreads, tail, to_grid
-from ._judge import (cap_seen_before, capped_exclusions, masked, seen_counts, thresholds,
-                     uncorroborated, verdicts, z_scores)
+from ._judge import (cap_seen_before, capped_exclusions, constant_counts, masked, not_id_like,
+                     seen_counts, thresholds, uncorroborated, verdicts, widened, z_scores)
 from ._model import Windows, expectations
 from .base import BaseDetector
 from .verdict import Verdict
@@ -51,62 +52,93 @@ class RobustDetector(BaseDetector):
         self.shift_after = shift_after
 
     # -- the contract --------------------------------------------------------------
-    def fit(self, history: pd.DataFrame, exclude=None) -> "RobustDetector":
-        """Learn normal from ``history``; partitions in ``exclude`` are confirmed bad."""
-        thresholds(self.sensitivity)  # fail early on a bad parameter
+    def fit(self, history: pd.DataFrame, exclude=None, *, top_values=None,
+            tolerance=None) -> "RobustDetector":
+        """Learn normal from ``history``; partitions in ``exclude`` are confirmed bad.
+
+        ``top_values`` (optional; ``ProfileResult.top_values`` or
+        ``Store.load_top_values``) adds the top-value statistics of ``_features``.
+        ``tolerance`` maps ``(column, statistic)`` to a band multiplier (false-positive
+        feedback): that series' noise scale is multiplied by it.
+        """
+        self.levels_ = thresholds(self.sensitivity)  # fails early on a bad parameter
         frame = check_history(history)
+        tops = check_top_values(top_values)
         parts = pd.DatetimeIndex(sorted(frame["partition"].unique()))
         grain = self._grain(parts)
         self.granularity_ = grain
         self.period_ = self._period(grain)
+        self.tolerance_ = _tolerance(tolerance)
         self.excluded_ = capped_exclusions(parts, exclude, self.window, grain.offset,
                                            self.max_excluded)
         keep = self._windows().lookback() + 1
         recent = frame[frame["partition"] > parts[-keep]] if len(parts) > keep else frame
+        if tops is not None:  # the top lists the tail's derived statistics look back on
+            tparts = np.sort(tops["partition"].unique())
+            reach = keep + self.level_window + int(self.max_excluded * self.window)
+            tops = tops[tops["partition"] >= tparts[max(0, len(tparts) - reach)]] \
+                if len(tparts) else tops
+        recent = self._derived(recent, tops, self.excluded_)
         # Only the tail is kept: no expectation depends on anything older.
         self.grid_ = tail(to_grid(recent, grain, checked=True), keep) if len(parts) else None
+        self.top_values_ = None if tops is None else \
+            tops[tops["partition"].isin(self.grid_.partitions if self.grid_ else [])]
         self.n_seen_ = int(len(parts) - (self.grid_.observed.sum() if self.grid_ else 0))
         return self
 
-    def judge(self, statistics: pd.DataFrame) -> list[Verdict]:
+    def judge(self, statistics: pd.DataFrame, *, top_values=None) -> list[Verdict]:
         """Verdicts for the new partitions in ``statistics``, in time order.
 
         Each is judged against the fitted history and the new partitions before it,
-        exactly as :meth:`backtest` would have judged it.
+        exactly as :meth:`backtest` would have judged it. ``top_values`` are the new
+        partitions' top values (used when ``fit`` had them too).
         """
         self._check_fitted()
         new = check_history(statistics)
         if new.empty:
             return []
+        tops = check_top_values(top_values)
         if self.grid_ is None:
-            return self.backtest(new)
+            return self.backtest(new, top_values=tops, tolerance=self.tolerance_)
+        if tops is not None and self.top_values_ is not None:
+            tops = pd.concat([self.top_values_, tops], ignore_index=True)
+        new = self._derived(new, tops, self.excluded_)
         grid = combine(self.grid_, to_grid(new, self.granularity_, checked=True,
                                            series=(self.grid_.columns, self.grid_.statistics)))
         rows = np.flatnonzero(grid.partitions.isin(pd.DatetimeIndex(new["partition"].unique())))
-        return self._judge(grid, rows, self.excluded_, self.n_seen_)
+        return self._judge(grid, rows, self.excluded_, self.n_seen_, self.tolerance_)
 
-    def score(self, statistics: pd.DataFrame) -> pd.Series:
+    def score(self, statistics: pd.DataFrame, *, top_values=None) -> pd.Series:
         """The anomaly score of each new partition (higher is more anomalous)."""
-        judged = self.judge(statistics)
+        judged = self.judge(statistics, top_values=top_values)
         return pd.Series([v.score for v in judged],
                          index=pd.DatetimeIndex([v.partition for v in judged]), name="score",
                          dtype="float64")
 
-    def backtest(self, history: pd.DataFrame, exclude=None) -> list[Verdict]:
-        """Judge every partition of ``history`` against the ones before it only."""
-        thresholds(self.sensitivity)
+    def backtest(self, history: pd.DataFrame, exclude=None, *, top_values=None,
+                 tolerance=None) -> list[Verdict]:
+        """Judge every partition of ``history`` against the ones before it only.
+
+        ``top_values`` and ``tolerance`` as in :meth:`fit`.
+        """
+        self.levels_ = thresholds(self.sensitivity)
         frame = check_history(history)
         if frame.empty:
             return []
-        grid = to_grid(frame, self._grain(frame["partition"].unique()), checked=True)
+        grain = self._grain(frame["partition"].unique())
+        parts = pd.DatetimeIndex(sorted(frame["partition"].unique()))
+        excluded = capped_exclusions(parts, exclude, self.window, grain.offset,
+                                     self.max_excluded)
+        frame = self._derived(frame, check_top_values(top_values), excluded)
+        grid = to_grid(frame, grain, checked=True)
         self.granularity_ = grid.granularity
         self.period_ = self._period(grid.granularity)
-        excluded = capped_exclusions(grid.partitions[grid.observed], exclude, self.window,
-                                     grid.granularity.offset, self.max_excluded)
-        return self._judge(grid, np.flatnonzero(grid.observed), excluded, 0)
+        return self._judge(grid, np.flatnonzero(grid.observed), excluded, 0,
+                           _tolerance(tolerance))
 
     # -- shared by judge and backtest: the one code path -------------------------------
-    def _judge(self, grid: Grid, rows: np.ndarray, excluded, seen_before: int) -> list[Verdict]:
+    def _judge(self, grid: Grid, rows: np.ndarray, excluded, seen_before: int,
+               tolerance: dict) -> list[Verdict]:
         if len(rows) == 0:
             return []
         learn = masked(grid, excluded)
@@ -114,12 +146,27 @@ class RobustDetector(BaseDetector):
                              spreads(grid.columns, grid.statistics, learn, self.window), self._windows(),
                              start=int(rows.min()))
         levels = thresholds(self.sensitivity)
-        z = cap_seen_before(learn, grid.values, z_scores(grid.values, model.center, model.scale),
-                            rows, self.window, self.min_history, levels[0])
-        z = uncorroborated(grid, z, model.center, rows, levels[0])
-        return verdicts(grid, rows, z, model.center, model.scale,
+        multipliers = widened(grid, tolerance)
+        center, scale = constant_counts(grid, learn, model.center,
+                                        model.scale * multipliers[None, :], rows, self.window,
+                                        multipliers)
+        z = z_scores(grid.values, center, scale)
+        z = poisson_capped(grid.statistics, grid.values, grid.sizes, z, rows)
+        z = cap_seen_before(learn, grid.values, z, rows, self.window, self.min_history, levels[0])
+        z = uncorroborated(grid, z, center, rows, levels[0])
+        z = not_id_like(grid, z, center, rows)
+        return verdicts(grid, rows, z, center, scale,
                         seen_counts(grid.observed, seen_before), min_history=self.min_history,
-                        levels=levels, max_explanations=self.max_explanations)
+                        levels=levels, max_explanations=self.max_explanations,
+                        tolerance=multipliers)
+
+    def _derived(self, frame: pd.DataFrame, tops: pd.DataFrame | None, excluded) -> pd.DataFrame:
+        """``frame`` with the derived statistics of ``_features`` for its partitions."""
+        parts = pd.DatetimeIndex(frame["partition"].unique())
+        extra = [uniqueness(frame)]
+        if tops is not None:
+            extra.append(top_features(tops, parts, excluded, self.level_window))
+        return pd.concat([frame, *[e for e in extra if len(e)]], ignore_index=True)
 
     def _grain(self, partitions) -> Granularity:
         if self.granularity == "auto":
@@ -134,3 +181,21 @@ class RobustDetector(BaseDetector):
     def _windows(self) -> Windows:
         return Windows(self.level_window, self.trend_window, self.window,
                        getattr(self, "period_", None), self.min_history, int(self.shift_after))
+
+
+def _tolerance(tolerance) -> dict:
+    """``{(column, statistic): multiplier}``, checked: multipliers are positive numbers."""
+    from ..errors import ConfigError
+
+    out = {}
+    for key, m in dict(tolerance or {}).items():
+        try:
+            column, statistic = key
+            m = float(m)
+        except (TypeError, ValueError):
+            raise ConfigError(f"tolerance {key!r}: {m!r} must map (column, statistic) to a "
+                              "number, e.g. {('fare', 'mean'): 2.0}") from None
+        if not m > 0:
+            raise ConfigError(f"tolerance of {key!r} is {m}: a band multiplier must be > 0")
+        out[(str(column), str(statistic))] = m
+    return out

@@ -49,6 +49,7 @@ class Explanation:
     expected_low: float
     expected_high: float
     score: float
+    tolerance: float = 1.0  # band multiplier from false-positive feedback (fit(tolerance=))
 
     def to_record(self) -> dict:
         return {"column": self.column, "statistic": self.statistic,

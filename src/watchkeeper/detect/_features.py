@@ -1,0 +1,136 @@
+"""Derived statistics the detector adds to the summary history before judging it.
+
+Each is a plain ``partition, column, statistic, value`` row, so the learned normal,
+the floors and the verdicts treat it like any summary statistic (kind "fraction":
+binomial floor on the column's non-null rows).
+
+- ``uniqueness`` = distinct_count / non_null_count, from one partition's own
+  summaries. Duplicated rows (a join fan-out, a double load) leave every
+  distribution statistic unchanged; on a mostly-unique (id-like) column they
+  lower this by the duplication factor. Judged only where it is expected to be
+  at least :data:`ID_LIKE` (see ``_judge.not_id_like``): on a category column it
+  only restates the row count.
+- from the top values (``ProfileResult.top_values`` / ``Store.load_top_values``),
+  against the ``level`` partitions before each one (causal, excluded partitions
+  left out):
+
+  - ``vanished_share``: the share of rows the *usual* values (listed in every one
+    of those partitions) should have had but are missing from this partition's
+    list: their median ratio when the list is complete (fewer than k values), else
+    how far that median exceeds the smallest listed ratio (an unlisted value can
+    hold at most that). A category folded into another vanishes whole.
+  - ``new_share``: the share of rows held by listed values that none of those
+    partitions listed (a default like "UNKNOWN" flooding a column).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+import numpy as np
+import pandas as pd
+
+ID_LIKE = 0.5
+TOP_FEATURES = ("vanished_share", "new_share")
+DERIVED = frozenset({"uniqueness", *TOP_FEATURES})
+TOP_COLUMNS = ("partition", "column", "rank", "value", "ratio")
+
+
+def uniqueness(frame: pd.DataFrame) -> pd.DataFrame:
+    """``distinct_count / non_null_count`` per (partition, column) of a checked long frame."""
+    wanted = frame[frame["statistic"].isin(("distinct_count", "non_null_count"))]
+    if wanted.empty:
+        return frame.iloc[:0]
+    wide = wanted.pivot_table(index=["partition", "column"], columns="statistic",
+                              values="value", aggfunc="last")
+    if not {"distinct_count", "non_null_count"} <= set(wide.columns):
+        return frame.iloc[:0]
+    wide = wide[wide["non_null_count"] > 0]
+    out = (wide["distinct_count"] / wide["non_null_count"]).clip(0.0, 1.0).rename("value")
+    out = out.dropna().reset_index()
+    out["statistic"] = "uniqueness"
+    return out[["partition", "column", "statistic", "value"]]
+
+
+def check_top_values(top_values) -> pd.DataFrame | None:
+    """The top-value frame, checked; None when there is none."""
+    from ..errors import ConfigError
+
+    if top_values is None:
+        return None
+    if not isinstance(top_values, pd.DataFrame):
+        raise ConfigError("top_values must be a DataFrame with columns partition, column, rank, "
+                          "value, ratio (ProfileResult.top_values or Store.load_top_values)")
+    missing = [c for c in TOP_COLUMNS if c not in top_values.columns]
+    if missing:
+        raise ConfigError(f"top_values lacks column(s) {', '.join(missing)}: pass "
+                          "ProfileResult.top_values or Store.load_top_values(...)")
+    frame = top_values[list(TOP_COLUMNS)].copy()
+    frame["partition"] = pd.to_datetime(frame["partition"])
+    if frame["partition"].dt.tz is not None:
+        frame["partition"] = frame["partition"].dt.tz_convert("UTC").dt.tz_localize(None)
+    frame["ratio"] = pd.to_numeric(frame["ratio"], errors="coerce").astype("float64")
+    frame["value"] = frame["value"].astype(str).where(frame["value"].notna(), "\x00null")
+    return frame
+
+
+def top_features(tops: pd.DataFrame, judge: pd.DatetimeIndex, excluded: pd.DatetimeIndex,
+                 level: int) -> pd.DataFrame:
+    """``vanished_share`` and ``new_share`` of every partition in ``judge``.
+
+    Each uses only the ``level`` partitions of ``tops`` before it that are not
+    ``excluded`` (confirmed bad), and is absent until there are that many.
+    """
+    rows: list[tuple] = []
+    if tops is None or tops.empty or level < 1:
+        return pd.DataFrame(rows, columns=["partition", "column", "statistic", "value"])
+    k = int(tops["rank"].max())
+    judge = set(pd.DatetimeIndex(judge))
+    bad = set(pd.DatetimeIndex(excluded))
+    lists: dict = {}
+    for p, column, value, ratio in tops[["partition", "column", "value", "ratio"]].itertuples(
+            index=False, name=None):
+        lists.setdefault(column, {}).setdefault(p, {})[value] = ratio
+    for column, by_part in lists.items():
+        order = sorted(by_part)
+        learn = [p for p in order if p not in bad]
+        for p in order:
+            if p not in judge:
+                continue
+            prior = learn[max(0, bisect_left(learn, p) - level):bisect_left(learn, p)]
+            if len(prior) < level:
+                continue
+            shares = _shares(by_part[p], [by_part[q] for q in prior], k)
+            rows.extend((p, column, s, v) for s, v in shares)
+    return pd.DataFrame(rows, columns=["partition", "column", "statistic", "value"])
+
+
+def _shares(now: dict, prior: list[dict], k: int) -> tuple[tuple[str, float], ...]:
+    usual = set(prior[0]).intersection(*prior[1:])
+    ever = set().union(*prior)
+    complete = len(now) < k
+    floor = 0.0 if complete or not now else min(now.values())
+    vanished = sum(max(0.0, float(np.median([d[v] for d in prior])) - floor)
+                   for v in usual if v not in now)
+    new = sum(r for v, r in now.items() if v not in ever)
+    return (("vanished_share", min(1.0, vanished)), ("new_share", min(1.0, float(new))))
+
+
+def poisson_capped(statistics: np.ndarray, values: np.ndarray, sizes: np.ndarray,
+                   z: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A top-value share scores at most the Poisson evidence of its rows: sqrt(2 n share).
+
+    Both shares are usually 0, so their binomial floor is about 1 / n and a share s
+    would score n s, the expected row count. But a value expected ``lam`` times that
+    is absent (or new) is a Poisson event with deviance 2 lam, and a 4% category of
+    140 rows (lam about 6) drops out now and then by chance. The signed root of that
+    deviance is the score it deserves; several values add their deviances.
+    """
+    series = np.flatnonzero(np.isin(statistics, TOP_FEATURES))
+    if series.size == 0:
+        return z
+    z = z.copy()
+    with np.errstate(invalid="ignore"):
+        cap = np.sqrt(2.0 * np.nan_to_num(sizes[rows][:, series] * values[rows][:, series]))
+    z[rows[:, None], series[None, :]] = np.fmin(z[rows][:, series], cap)
+    return z
