@@ -2,7 +2,7 @@
 
 This is what an engineer would write by hand for the statistics of
 ``docs/statistics.md`` on one Parquet file: one ``GROUP BY day`` with counts,
-FILTER counts, ``avg``, ``stddev_samp``, ``min``, ``max``, an ``approx_quantile``
+FILTER counts, ``avg``, ``stddev_samp``, ``min``, ``max``, a ``reservoir_quantile``
 list, ``approx_count_distinct`` and string length stats, plus a second query
 for the top-k values. It shares no code with watchkeeper: the SQL is written
 here and the statistics are derived here, so the smoke test comparing the two
@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 QUANTILES = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95,
              "p99": 0.99}
 TOP_K = 10
+QUANTILE_SAMPLE = 4096  # as watchkeeper.engine.aggregates.QUANTILE_SAMPLE
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ def _aggregates(c: Column, form: str) -> dict[str, str]:
                             else f"approx_count_distinct({x})")
     if c.kind in ("numeric", "decimal"):
         aggs.update(mean=f"avg({x})", std=f"stddev_samp({x})", min=f"min({x})", max=f"max({x})",
-                    quantiles=f"approx_quantile(CAST({x} AS DOUBLE){quantiles})")
+                    quantiles=f"reservoir_quantile(CAST({x} AS DOUBLE){quantiles}, "
+                              f"{QUANTILE_SAMPLE})")
     elif c.kind == "float":
         aggs.update(nan=_count_if(f"isnan({x})", form, x),
                     posinf=_count_if(f"{x} = 'inf'::DOUBLE", form, x),
@@ -97,7 +99,8 @@ def _aggregates(c: Column, form: str) -> dict[str, str]:
                                        form, x),
                     mean=_finite_agg("avg", x, form), std=_finite_agg("stddev_samp", x, form),
                     min=_finite_agg("min", x, form), max=_finite_agg("max", x, form),
-                    quantiles=_finite_agg("approx_quantile", x, form, quantiles))
+                    quantiles=_finite_agg("reservoir_quantile", x, form,
+                                          f"{quantiles}, {QUANTILE_SAMPLE}"))
     elif c.kind == "string":
         # Strings' exact distinct count comes from the top-k query (it groups by every
         # value anyway), as in watchkeeper; the sketch here is only its fallback.

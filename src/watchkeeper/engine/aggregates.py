@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from .types import Kind
@@ -19,12 +20,36 @@ StateBuilder = Callable[[ir.Column, "StateContext"], ir.Scalar]
 
 
 class StateContext:
-    """What a builder may need beyond the column: the quantile probabilities, and
-    whether the engine counts distinct values exactly at little cost."""
+    """What a builder may need beyond the column: the quantile probabilities, and the
+    engine's capabilities (exact distinct counts at little cost; sampled quantiles)."""
 
-    def __init__(self, quantiles: Sequence[float], exact_distinct: bool = True) -> None:
+    def __init__(self, quantiles: Sequence[float], exact_distinct: bool = True,
+                 sampled_quantiles: bool = False) -> None:
         self.quantiles = list(quantiles)
         self.exact_distinct = exact_distinct
+        self.sampled_quantiles = sampled_quantiles
+
+
+QUANTILE_SAMPLE = 4096
+"""Values kept per (column, partition) by a sampled quantile: exact below that."""
+
+
+@ibis.udf.agg.builtin(name="reservoir_quantile")
+def _reservoir_quantile(arg: dt.float64, q: dt.Array(dt.float64),
+                        sample_size: dt.int32) -> dt.Array(dt.float64):
+    """DuckDB's ``reservoir_quantile``: quantiles of a uniform sample of the values."""
+
+
+def _quantiles(x: ir.Column, c: StateContext) -> ir.Scalar:
+    # DuckDB's T-Digest took two thirds of the fused scan (2.0 s of 3.2 s on the 2M-row
+    # benchmark, 18 numeric columns); a reservoir of 4,096 values per partition takes
+    # about 0.5 s, is exact for smaller partitions, and its rank error (standard
+    # deviation 0.0016 at p01) is far inside the documented 0.02 tolerance. 8,192 values
+    # cost 100 MiB more peak memory on that benchmark for no visible gain.
+    if c.sampled_quantiles:
+        probabilities = ibis.literal(c.quantiles, type=dt.Array(dt.float64))
+        return _reservoir_quantile(x.cast("float64"), probabilities, QUANTILE_SAMPLE)
+    return x.approx_quantile(c.quantiles)
 
 
 _POS_INF = ibis.literal(float("inf"))
@@ -93,7 +118,7 @@ _NUMERIC: dict[str, StateBuilder] = {
     "std": lambda x, c: _numeric(x).std(),
     "min": lambda x, c: _numeric(x).min(),
     "max": lambda x, c: _numeric(x).max(),
-    "quantiles": lambda x, c: _numeric(x).approx_quantile(c.quantiles),
+    "quantiles": lambda x, c: _quantiles(_numeric(x), c),
     "distinct": _distinct,
 }
 
@@ -106,7 +131,7 @@ _FLOAT: dict[str, StateBuilder] = {
     "std": lambda x, c: _finite_or_null(x).std(),
     "min": lambda x, c: _finite_or_null(x).min(),
     "max": lambda x, c: _finite_or_null(x).max(),
-    "quantiles": lambda x, c: _finite_or_null(x).approx_quantile(c.quantiles),
+    "quantiles": lambda x, c: _quantiles(_finite_or_null(x), c),
     "integral": lambda x, c: _count_where(_integral(x)),
 }
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from . import duck
 from ..errors import ConfigError, EngineUnavailableError, SourceError
 
 PARTITION_FIELD = "_wk_partition"
@@ -102,9 +103,7 @@ def read_rows(path: Path, version: int | None, partitions: Sequence[str], fmt: s
         return as_format(empty, fmt)
     dataset = _dataset(path, version, partitions)
     if fmt == "ibis":
-        import ibis
-
-        con = ibis.duckdb.connect()
+        con = duck.connect()
         name = f"wk_managed_{uuid.uuid4().hex[:12]}"
         con.con.register(name, dataset)
         expr = con.table(name)

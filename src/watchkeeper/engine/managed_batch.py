@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from . import duck
 from ..errors import ConfigError, SourceError
 from .checks import Probe, not_null, open_beside, violation_flags
 from .relation import Relation
@@ -77,7 +78,7 @@ def find_violations(batch: pa.Table, probes: Sequence[Probe], names: Mapping[str
     probe's key to the other table's source.
     """
     indexed = batch.append_column(ROW, pa.array(np.arange(batch.num_rows, dtype=np.int64)))
-    con = ibis.duckdb.connect()
+    con = duck.connect()
     try:
         table = con.create_view(f"wk_batch_{uuid.uuid4().hex[:12]}", ibis.memtable(indexed))
         relation = Relation(table, backend="duckdb", label="batch")

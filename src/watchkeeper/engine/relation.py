@@ -26,6 +26,9 @@ _EXACT_DISTINCT_IS_CHEAP = {"duckdb": True, "postgres": True, "pyspark": False}
 """Engine capability: several COUNT(DISTINCT) in one GROUP BY. Spark plans them with an
 Expand that copies every row once per distinct aggregate, so it keeps its HLL++ sketch."""
 
+_SAMPLED_QUANTILES = {"duckdb"}
+"""Engines whose quantiles come from a reservoir sample (``aggregates._quantiles``)."""
+
 
 class QueryFailed(Exception):
     """The engine rejected or failed a query (not a user error by itself)."""
@@ -197,8 +200,9 @@ class Relation:
         "states": {column: {state: value}}}``.
         """
         table = self._restricted(column, grain, partitions)
-        ctx = StateContext(quantiles, exact_distinct=_EXACT_DISTINCT_IS_CHEAP.get(self.backend,
-                                                                                 False))
+        ctx = StateContext(quantiles,
+                           exact_distinct=_EXACT_DISTINCT_IS_CHEAP.get(self.backend, False),
+                           sampled_quantiles=self.backend in _SAMPLED_QUANTILES)
         metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):

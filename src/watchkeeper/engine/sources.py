@@ -21,6 +21,7 @@ from pathlib import Path
 
 import ibis
 
+from . import duck
 from .._util import redact_url
 from ..errors import EngineUnavailableError, SourceError
 from .relation import Relation
@@ -103,7 +104,7 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
         raise SourceError(f"no file matches {spec.location!r}: check the pattern")
     if not has_glob and not Path(spec.location).is_file():
         raise SourceError(f"no file at {spec.location!r}: check the path")
-    con = ibis.duckdb.connect()
+    con = duck.connect()
     try:
         if spec.format == "parquet":
             table = con.read_parquet(spec.location)
@@ -140,7 +141,7 @@ def _open_duckdb(spec: SourceSpec, label: str) -> Relation:
     if not Path(spec.location).is_file():
         raise SourceError(f"no DuckDB database at {spec.location!r}: check the path")
     try:
-        con = ibis.duckdb.connect(spec.location, read_only=True)
+        con = duck.connect(spec.location, read_only=True)
     except Exception as exc:
         raise SourceError(f"cannot open DuckDB database {spec.location!r}: "
                           f"{str(exc).splitlines()[0]}") from None
@@ -216,7 +217,7 @@ def _open_object(obj, label: str) -> Relation:
         return Relation(con.table(name), backend="pyspark", label=label,
                         close=lambda: obj.sparkSession.catalog.dropTempView(name))
     if module in {"pandas", "polars", "pyarrow"}:
-        con = ibis.duckdb.connect()
+        con = duck.connect()
         try:
             if module == "pandas":
                 # Ibis's own pandas conversion fails on decimal columns holding NULLs;
