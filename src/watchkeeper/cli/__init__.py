@@ -31,7 +31,8 @@ from ._common import (  # noqa: F401  (re-exported for the command modules)
 )
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                  help="watchkeeper: partition summaries, data SLOs and alerts for ML pipelines.")
+                  help="watchkeeper: partition summaries, data SLOs, learned alerts and triggers for ML "
+                       "pipelines. Docs: docs/cli.md.")
 table_app = typer.Typer(no_args_is_help=True, help="Register and list tables.")
 app.add_typer(table_app, name="table")
 
