@@ -16,6 +16,7 @@ from ..errors import ConfigError, UnknownTableError
 from ..store import Store
 from ..summaries import ProfileResult
 from ..summaries import profile as run_profile
+from ..triggers import announce_profiled
 from . import render
 
 
@@ -79,13 +80,17 @@ def resolve_table(target: str, partition_column: str | None, granularity: Grain 
 def profile_spec(spec: TableSpec, project: Project | None, store: Store, fmt: Format,
                  full_refresh: bool = False) -> tuple[ProfileResult, float]:
     """Profile a resolved table into the store, with progress on a terminal and notices
-    on stderr; returns the result and the seconds it took."""
+    on stderr; fire ``partition.profiled`` per computed partition at the project's
+    triggers; returns the result and the seconds the profile took."""
     parsed = parse_source(spec.source, project.root if project else None)
     started = time.perf_counter()
     with render.progress(enabled=fmt is Format.text) as report:
         result = run_profile(parsed, partition_column=spec.partition_column,
                              granularity=spec.granularity, name=spec.name, store=store,
                              full_refresh=full_refresh, progress=report)
+    elapsed = time.perf_counter() - started
     for notice in result.notices:
         render.err.print(f"[yellow]notice:[/] column {notice.column!r}: {notice.message}")
-    return result, time.perf_counter() - started
+    if project is not None:
+        announce_profiled(result, project)
+    return result, elapsed

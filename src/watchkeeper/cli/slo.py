@@ -1,7 +1,8 @@
 """``wk validate``, ``wk slo status`` and ``wk suggest``: the SLO commands.
 
 ``wk validate`` exits 1 when a critical check fails (or cannot be evaluated),
-0 otherwise, and 2 for bad input, like every command.
+0 otherwise, and 2 for bad input, like every command. In a project, it fires
+``slo.failed`` per failed check and partition.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..slo import SLOSpec, TableSLO, evaluate, load_spec
 from ..slo.attainment import WINDOWS, attainment
 from ..slo.suggest import suggest as run_suggest
 from ..store.slo_results import load_results
+from ..triggers import announce_slo_failed
 from . import render
 from ._common import (
     GranularityOpt,
@@ -95,6 +97,8 @@ def validate(
     result = evaluate(parse_source(spec.source, root), slo, partition_column=spec.partition_column,
                       granularity=spec.granularity, partitions=wanted, name=spec.name,
                       store=_store(project), others=others, root=root)
+    if project is not None:
+        announce_slo_failed(result, project)
     if fmt is Format.json:
         for record in result.records():
             typer.echo(json.dumps(record, default=str))

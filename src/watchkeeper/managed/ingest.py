@@ -12,8 +12,9 @@ Steps, under a per-table lock:
    failed and the table says ``on_partition_failure: reject``, send every row
    to quarantine and keep the previous version;
 4. commit: one store transaction records the ingest. Before it, readers see the
-   old version; after it, the new one. Then the SLO results are saved and
-   ``ingest.quarantined`` is fired if rows were quarantined.
+   old version; after it, the new one. Then the SLO results are saved,
+   ``slo.failed`` is fired per failed check and ``ingest.quarantined`` if rows
+   were quarantined.
 
 ``WK_TEST_INGEST_PAUSE=STEP[:SECONDS]`` (tests only) stops at a step
 (``loaded``, ``flagged``, ``quarantine_written``, ``data_written``,
@@ -133,8 +134,7 @@ def run_ingest(table, data, partition, *, source: str | None = None) -> IngestRe
                           "committed", version, batch.num_rows,
                           0 if rejected else valid.num_rows, quarantined.num_rows,
                           tuple(failed_critical), tuple(failed_other), validation)
-    if result.rows_quarantined:
-        _fire(table, result)
+    _fire(table, result)
     return result
 
 
@@ -207,17 +207,20 @@ def _pause(step: str) -> None:
 
 
 def _fire(table, result: IngestResult) -> None:
+    """``slo.failed`` per failed check, and ``ingest.quarantined`` if rows were quarantined."""
     if table.project is None:
         return
-    from ..triggers import event, fire
+    from ..triggers import announce_slo_failed, event, fire
 
-    ev = event("ingest.quarantined", table=result.table, partition=result.partition_key,
-               severity="critical" if result.failed_critical else "warning",
-               ingest_id=result.ingest_id, rows_in=result.rows_in,
-               rows_quarantined=result.rows_quarantined, rejected=result.status == "rejected",
-               failed_checks=list(result.failed_critical))
     try:
-        fire(ev, table.project)
+        announce_slo_failed(result.validation, table.project)
+        if result.rows_quarantined:
+            fire(event("ingest.quarantined", table=result.table, partition=result.partition_key,
+                       severity="critical" if result.failed_critical else "warning",
+                       ingest_id=result.ingest_id, rows_in=result.rows_in,
+                       rows_quarantined=result.rows_quarantined,
+                       rejected=result.status == "rejected",
+                       failed_checks=list(result.failed_critical)), table.project)
     except UserError as exc:  # the ingest is committed: a broken trigger file must not undo it
-        warnings.warn(f"ingest {result.ingest_id} committed, but firing ingest.quarantined "
-                      f"failed: {exc}", stacklevel=3)
+        warnings.warn(f"ingest {result.ingest_id} committed, but firing its events failed: "
+                      f"{exc}", stacklevel=3)

@@ -7,8 +7,10 @@ Dependencies point down: triggers read the store and call the engine layer for
 from ._base import Action, ActionContext, PermanentFailure, Retry
 from .actions import (Block, PythonAction, QuarantinePartition, QuarantineSink, Retrain, RunQueue,
                       SqlAction)
-from .dispatch import (ActionResult, Dispatcher, FireResult, dispatcher, fire, idempotency_key,
-                       retry_pending)
+from .announce import (announce_profiled, announce_slo_failed, profiled_events,
+                       slo_failed_events)
+from .dispatch import (ActionResult, Dispatcher, FireResult, dispatcher, fire, fire_many,
+                       idempotency_key, retry_pending)
 from .events import EVENT_TYPES, SEVERITIES, Event, event
 from .guard import BatchRejected, Guard, flush_guard_log, guard
 from .guard_rules import Clip, Drop, Flag, Predicate, RejectBatch, Replace
@@ -20,7 +22,8 @@ __all__ = [
     "Dispatcher", "Drop", "EVENT_TYPES", "Event", "FireResult", "Flag", "Guard",
     "PermanentFailure", "Predicate", "PythonAction", "QuarantinePartition", "QuarantineSink",
     "RejectBatch", "Replace", "Retrain", "Retry", "RunQueue", "SEVERITIES", "SIGNATURE_HEADER",
-    "SqlAction", "Trigger", "Webhook", "dispatcher", "dump_triggers", "event", "fire",
-    "flush_guard_log", "guard", "idempotency_key", "load_triggers", "parse_triggers",
-    "retry_pending", "sign", "slack_escape", "trigger",
+    "SqlAction", "Trigger", "Webhook", "announce_profiled", "announce_slo_failed", "dispatcher",
+    "dump_triggers", "event", "fire", "fire_many", "flush_guard_log", "guard", "idempotency_key",
+    "load_triggers", "parse_triggers", "profiled_events", "retry_pending", "sign",
+    "slack_escape", "slo_failed_events", "trigger",
 ]

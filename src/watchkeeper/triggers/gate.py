@@ -3,8 +3,10 @@
 ``gate(table, partition, for_="train")`` answers in four steps, each done by the
 layer that owns it:
 
-1. the table is profiled incrementally (only new or changed partitions are read);
-2. its SLO checks are evaluated on that partition, and the results stored;
+1. the table is profiled incrementally (only new or changed partitions are read;
+   each fires ``partition.profiled``);
+2. its SLO checks are evaluated on that partition, and the results stored; each
+   failure fires ``slo.failed``, and a ``block`` action answering it blocks;
 3. the partition is checked by the detector fitted on the EARLIER partitions only
    (``watchkeeper.check(..., partitions=[p])``, the backtest's code path), which
    keeps the table's incidents up to date;
@@ -151,21 +153,23 @@ def gate_many(table, partitions, *, for_: str = "train", project=None, store=Non
                                              else _default_store())
     root = project.root if project is not None else None
     data = source if source is not None else _parse(spec.source, root)
-    _profile(data, spec, grain, starts, store)
-    slo_results = _evaluate_slos(data, spec, grain, starts, project, store, slo)
+    _profile(data, spec, grain, starts, store, project)
+    slo_results, slo_blocks = _evaluate_slos(data, spec, grain, starts, project, store, slo)
 
     from ..alerts import check
 
     check(spec.name, project, partitions=starts, store=store)
     return [_decide(spec.name, start, grain, for_, project, store,
-                    slo_results[slo_results["partition"] == start]) for start in starts]
+                    slo_results[slo_results["partition"] == start], slo_blocks.get(start, []))
+            for start in starts]
 
 
 def _decide(table: str, start: pd.Timestamp, grain: Granularity, for_: str, project, store,
-            slo_results: pd.DataFrame) -> GateDecision:
+            slo_results: pd.DataFrame, slo_blocks: list) -> GateDecision:
     findings = _Findings.collect(store, table, start, grain, slo_results)
     fired = _fire(findings, table, start, for_, project)
-    reasons = findings.blocking + [_trigger_reason(r, fired.matched) for r in fired.reasons]
+    reasons = findings.blocking + [_trigger_reason(r, f.matched)
+                                   for f in (*slo_blocks, fired) for r in f.reasons]
     decision = GateDecision(not reasons, reasons, grain.format(start), table, for_,
                             findings.severity, findings.incident_ids, findings.waived)
     log.info("%s", decision.describe())
@@ -253,11 +257,13 @@ def _default_store():
 
 
 def _profile(data, spec: TableSpec, grain: Granularity, starts: list[pd.Timestamp],
-             store) -> None:
+             store, project) -> None:
     from ..summaries import profile
+    from .announce import announce_profiled
 
     result = profile(data, partition_column=spec.partition_column, granularity=grain,
                      name=spec.name, store=store)
+    announce_profiled(result, project)
     missing = [grain.format(p) for p in starts if p not in set(result.partitions)]
     if missing:
         first, last = grain.format(min(result.partitions)), grain.format(max(result.partitions))
@@ -267,18 +273,25 @@ def _profile(data, spec: TableSpec, grain: Granularity, starts: list[pd.Timestam
 
 
 def _evaluate_slos(data, spec: TableSpec, grain: Granularity, starts: list[pd.Timestamp],
-                   project, store, slo) -> pd.DataFrame:
+                   project, store, slo) -> tuple[pd.DataFrame, dict]:
+    """The partitions' SLO results, and the ``slo.failed`` firings that a ``block``
+    action answered, by partition (their reasons block the gate too)."""
     from ..slo import evaluate, load_spec
+    from .announce import announce_slo_failed
 
     if slo is None and project is not None:
         slo = load_spec(project).for_table(spec.name)
     if slo is None or not slo.checks:
-        return pd.DataFrame(columns=["check", "partition", "severity", "passed", "error"])
+        return pd.DataFrame(columns=["check", "partition", "severity", "passed", "error"]), {}
     result = evaluate(data, slo, partition_column=spec.partition_column, granularity=grain,
                       partitions=starts, store=store, name=spec.name,
                       others=dict(project.tables) if project is not None else {},
                       root=project.root if project is not None else None)
-    return result.results[result.results["partition"].isin(starts)]
+    blocks: dict = {}
+    for fired in announce_slo_failed(result, project):
+        if fired.reasons:
+            blocks.setdefault(partition_start(fired.event.partition, grain), []).append(fired)
+    return result.results[result.results["partition"].isin(starts)], blocks
 
 
 @dataclass
