@@ -56,12 +56,13 @@ class TestGuardedRead:
         snap = mixed.snapshot(exclude_invalid=True)
         assert [p for p, _ in snap.partitions] == ["2024-03-01"]
 
-    def test_for_is_a_seam(self, mixed):
-        """for_='train' behaves like the default today; an unknown purpose is an error."""
+    def test_for_keeps_the_ingest_verdicts(self, mixed):
+        """for_= refuses what the default refuses (the gate adds reasons: see
+        test_read_gated.py); an unknown purpose is an error."""
         with pytest.raises(InvalidPartitionError):
             mixed.read(for_="train")
         with warnings.catch_warnings():
-            warnings.simplefilter("error")
+            warnings.simplefilter("error", InvalidPartitionWarning)
             assert mixed.read(for_="serve", exclude_invalid=True).num_rows == 20
         with pytest.raises(ConfigError, match="for_"):
             mixed.read(for_="fun")

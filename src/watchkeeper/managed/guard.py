@@ -8,9 +8,9 @@ it. Invalid partitions raise :class:`InvalidPartitionError` (or warn, with
 ``on_invalid="warn"``) unless the read passes ``allow_invalid=True`` or
 ``exclude_invalid=True``.
 
-``for_`` (``"train"``, ``"serve"`` or None) is accepted and recorded but does not
-change the decision yet: it is the seam where ``wk gate`` (issue 5) will plug in
-purpose-specific rules.
+With ``for_`` (``"train"`` or ``"serve"``), :meth:`ManagedTable.read` first asks
+the gate (``watchkeeper.gate``) about each chosen partition and adds its reasons
+to the partition's ``failed`` list; this module then applies the same rules.
 """
 
 from __future__ import annotations
@@ -120,16 +120,17 @@ def guard(states: Sequence[PartitionState], *, table: str, allow_invalid: bool =
         return list(states)
     if exclude_invalid:
         return [s for s in states if s.valid]
-    message = describe(table, invalid)
+    message = describe(table, invalid, for_)
     if on_invalid == "warn":
         warnings.warn(message, InvalidPartitionWarning, stacklevel=3)
         return list(states)
     raise InvalidPartitionError(message, {s.key: s.failed for s in invalid})
 
 
-def describe(table: str, invalid: Sequence[PartitionState]) -> str:
+def describe(table: str, invalid: Sequence[PartitionState], for_: str | None = None) -> str:
     shown = "; ".join(f"{s.key} ({', '.join(s.failed)})" for s in invalid[:10])
     more = f" and {len(invalid) - 10} more" if len(invalid) > 10 else ""
-    return (f"managed table {table!r}: partition(s) {shown}{more} failed critical SLO checks: "
+    what = f"may not be used for {for_}" if for_ else "failed critical SLO checks"
+    return (f"managed table {table!r}: partition(s) {shown}{more} {what}: "
             "pass allow_invalid=True to read them anyway or exclude_invalid=True to skip them "
             "(wk read --allow-invalid / --exclude-invalid)")

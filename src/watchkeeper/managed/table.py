@@ -3,6 +3,7 @@
     orders = watchkeeper.managed_table("orders")          # from watchkeeper.yaml
     result = orders.ingest(frame, partition="2015-03-01")  # quarantine on write
     df = orders.read(since="2015-03-01", format="pandas")  # raises on failed SLOs
+    train = orders.read(since="2015-03-01", for_="train", exclude_invalid=True)  # gated
     snap = orders.snapshot(since="2015-01-01", exclude_invalid=True)
     same = orders.read(snapshot=snap)                      # exactly those rows, later too
 
@@ -12,6 +13,7 @@ table, ``quarantine/`` one Parquet file per ingest; the store is the catalog.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -132,10 +134,41 @@ class ManagedTable:
             version = self._version(version, as_of)
             states = guards.select(self._states(version), self.spec.grain, table=self.name,
                                    partitions=partitions, since=since)
+        if for_ is not None and not allow_invalid:
+            states = self._gated(states, version, for_)
         chosen = guards.guard(states, table=self.name, allow_invalid=allow_invalid,
                               exclude_invalid=exclude_invalid,
                               on_invalid=on_invalid or self.spec.on_invalid, for_=for_)
         return version, chosen
+
+    def _gated(self, states: list[guards.PartitionState], version: int,
+               for_: str) -> list[guards.PartitionState]:
+        """The states with the gate's reasons (``watchkeeper.gate``) added to ``failed``.
+
+        The gate sees the whole version (each partition is judged against the ones
+        before it) through the rows a read would return, never the quarantined ones.
+        """
+        from ..triggers.gate import gate_many
+
+        if for_ not in guards.PURPOSES:  # before any work: the guard would say it too late
+            raise ConfigError(f"for_={for_!r} is not one of {', '.join(guards.PURPOSES)} "
+                              "(or None)")
+        if not states:
+            return states
+        every = [s.key for s in self._states(version)]
+        source = delta.read_rows(self.data_path, version, every, "ibis")
+        decisions = gate_many(self.name, [s.partition for s in states], for_=for_,
+                              project=self.project, store=self.store, source=source,
+                              slo=self.slo, partition_column=self.spec.partition_column,
+                              granularity=self.spec.granularity)
+        by_key = {d.partition: d for d in decisions}
+        out = []
+        for s in states:
+            # A check the ingest already failed is named once, as the ingest named it.
+            extra = tuple(str(r) for r in by_key[s.key].reasons
+                          if not (r.kind == "slo" and r.check in s.failed))
+            out.append(dataclasses.replace(s, failed=s.failed + extra))
+        return out
 
     def read(self, *, partitions=None, since=None, version: int | None = None, as_of=None,
              snapshot=None, format: str = "arrow", allow_invalid: bool = False,  # noqa: A002
@@ -145,8 +178,11 @@ class ManagedTable:
 
         Raises :class:`InvalidPartitionError` if a chosen partition failed a critical
         SLO (warns instead with ``on_invalid="warn"``); ``allow_invalid=True`` reads
-        them anyway, ``exclude_invalid=True`` skips them. ``for_`` ("train",
-        "serve") is the seam for ``wk gate``; today it does not change the decision.
+        them anyway, ``exclude_invalid=True`` skips them. With ``for_`` ("train",
+        "serve"), the gate (``watchkeeper.gate``) judges each chosen partition too:
+        its reasons (critical incidents, SLO checks failing on the stored rows,
+        ``block`` triggers of ``train.before`` / ``serve.before``) make it invalid
+        for this read; ``allow_invalid=True`` skips the gate.
         """
         version, chosen = self._chosen(partitions=partitions, since=since, version=version,
                                        as_of=as_of, snapshot=snapshot, allow_invalid=allow_invalid,
