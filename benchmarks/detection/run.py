@@ -249,7 +249,8 @@ def benchmark(name: str, per_fault: int, seed: int, use_gate: bool,
     tallies = {m: Tally() for m in METHODS if m in methods}
     runs = {
         "watchkeeper": lambda t: run_detector(RobustDetector, clean, judged, cases, t, clean_tops),
-        "deequ_online_normal": lambda t: run_detector(OnlineNormalDetector, clean, judged, cases, t),
+        "deequ_online_normal": lambda t: run_detector(OnlineNormalDetector, clean, judged,
+                                                      cases, t),
         "tfdv": lambda t: run_raw(baselines.tfdv, ds, key, parts, judged, cases, t),
         "ks_chi2": lambda t: run_raw(baselines.ks_chi2, ds, key, parts, judged, cases, t),
         "coverage_drop": lambda t: run_coverage(clean, parts, judged, cases, t),

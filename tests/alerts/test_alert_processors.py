@@ -25,6 +25,12 @@ def _verdict(partition, *explained) -> Verdict:
 
 
 class TestDetectorAnomalies:
+    def test_tolerance_reported_by_the_detector_is_kept(self):
+        """The band multiplier an explanation carries becomes the anomaly's tolerance."""
+        explained = Explanation("fare", "mean", 60.0, 40.0, 60.0, 4.5, 2.0)
+        batch = Batch("trips", verdicts=(Verdict(day(1), Severity.INFO, 4.5, (explained,)),))
+        assert p.detector_anomalies(batch).anomalies[0].tolerance == 2.0
+
     def test_one_anomaly_per_explanation(self):
         """Each explained (column, statistic) of a judged verdict becomes an anomaly."""
         batch = Batch("trips", verdicts=(_verdict(day(1), ("fare", "mean", 9.0),
@@ -78,6 +84,14 @@ class TestApplyTolerances:
         [a] = p.apply_tolerances(batch).anomalies
         assert (a.score, a.expected_low, a.expected_high) == (4.5, 40.0, 60.0)
         assert a.tolerance == 2.0 and a.note == "band widened ×2 after #3"
+
+    def test_band_the_detector_widened_is_not_widened_twice(self):
+        """An anomaly the detector already scored with the tolerance only gets its note."""
+        batch = Batch("trips", anomalies=(_anomaly(tolerance=2.0),),
+                      tolerances={("fare", "mean"): Tolerance(2.0, "band widened ×2 after #3")})
+        [a] = p.apply_tolerances(batch).anomalies
+        assert (a.score, a.expected_low, a.expected_high) == (9.0, 45.0, 55.0)
+        assert a.note == "band widened ×2 after #3"
 
     def test_other_series_untouched(self):
         """A tolerance on one statistic does not touch another of the same column."""

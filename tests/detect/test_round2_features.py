@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from watchkeeper.detect import RobustDetector, Severity, backtest, thresholds
-from watchkeeper.detect._features import top_features, uniqueness
+from watchkeeper.detect._features import top_features, with_uniqueness
+from watchkeeper.detect._grid import to_grid
 from watchkeeper.errors import ConfigError
 
 from detect_histories import make_history, set_value
@@ -118,11 +119,14 @@ class TestTopValueShares:
 class TestUniqueness:
     def test_ratio_of_distinct_to_non_null(self, history):
         """uniqueness = distinct_count / non_null_count per partition and column."""
-        found = uniqueness(history)
-        row = found.iloc[0]
-        n = history[(history["partition"] == row["partition"]) & (history["column"] == "city")]
-        stats = dict(zip(n["statistic"], n["value"]))
-        assert row["value"] == pytest.approx(stats["distinct_count"] / stats["non_null_count"])
+        grid = with_uniqueness(to_grid(history))
+        [j] = np.flatnonzero(grid.statistics == "uniqueness")
+        first = history[(history["partition"] == grid.partitions[0])
+                        & (history["column"] == "city")]
+        stats = dict(zip(first["statistic"], first["value"]))
+        assert grid.columns[j] == "city"
+        assert grid.values[0, j] == pytest.approx(stats["distinct_count"]
+                                                  / stats["non_null_count"])
 
     def test_duplicated_rows_on_an_id_column_alert(self):
         """Doubling the rows halves an id column's uniqueness: at least a warning."""

@@ -1,11 +1,12 @@
 """Derived statistics the detector adds to the summary history before judging it.
 
-Each is a plain ``partition, column, statistic, value`` row, so the learned normal,
-the floors and the verdicts treat it like any summary statistic (kind "fraction":
-binomial floor on the column's non-null rows).
+Each becomes one more series of the grid, so the learned normal, the floors and the
+verdicts treat it like any summary statistic (kind "fraction": binomial floor on the
+column's non-null rows).
 
 - ``uniqueness`` = distinct_count / non_null_count, from one partition's own
-  summaries. Duplicated rows (a join fan-out, a double load) leave every
+  summaries (added on the grid: :func:`with_uniqueness`). Duplicated rows (a join
+  fan-out, a double load) leave every
   distribution statistic unchanged; on a mostly-unique (id-like) column they
   lower this by the duplication factor. Judged only where it is expected to be
   at least :data:`ID_LIKE` (see ``_judge.not_id_like``): on a category column it
@@ -36,20 +37,37 @@ DERIVED = frozenset({"uniqueness", *TOP_FEATURES})
 TOP_COLUMNS = ("partition", "column", "rank", "value", "ratio")
 
 
-def uniqueness(frame: pd.DataFrame) -> pd.DataFrame:
-    """``distinct_count / non_null_count`` per (partition, column) of a checked long frame."""
-    wanted = frame[frame["statistic"].isin(("distinct_count", "non_null_count"))]
-    if wanted.empty:
-        return frame.iloc[:0]
-    wide = wanted.pivot_table(index=["partition", "column"], columns="statistic",
-                              values="value", aggfunc="last")
-    if not {"distinct_count", "non_null_count"} <= set(wide.columns):
-        return frame.iloc[:0]
-    wide = wide[wide["non_null_count"] > 0]
-    out = (wide["distinct_count"] / wide["non_null_count"]).clip(0.0, 1.0).rename("value")
-    out = out.dropna().reset_index()
-    out["statistic"] = "uniqueness"
-    return out[["partition", "column", "statistic", "value"]]
+def with_uniqueness(grid):
+    """``grid`` with a ``uniqueness`` series per ``distinct_count`` series (values filled in).
+
+    Computed on the grid (distinct count over its size, the column's non-null rows)
+    rather than on the long frame: no pivot of millions of summary rows. A grid whose
+    series already include them (``to_grid(..., series=...)`` of a fitted detector)
+    gets their values filled in.
+    """
+    from ._grid import Grid
+
+    distinct = np.flatnonzero(grid.statistics == "distinct_count")
+    if distinct.size == 0:
+        return grid
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.clip(grid.values[:, distinct] / grid.sizes[:, distinct], 0.0, 1.0)
+    ratio = np.where(grid.sizes[:, distinct] > 0, ratio, np.nan)
+    where = {c: j for j, (c, s) in enumerate(zip(grid.columns, grid.statistics))
+             if s == "uniqueness"}
+    if where:
+        values = grid.values.copy()
+        for k, j in enumerate(distinct):
+            if grid.columns[j] in where:
+                values[:, where[grid.columns[j]]] = ratio[:, k]
+        return Grid(grid.partitions, grid.columns, grid.statistics, values, grid.sizes,
+                    grid.observed, grid.granularity)
+    return Grid(grid.partitions, np.concatenate([grid.columns, grid.columns[distinct]]),
+                np.concatenate([grid.statistics,
+                                np.array(["uniqueness"] * distinct.size, dtype=object)]),
+                np.hstack([grid.values, ratio]),
+                np.hstack([grid.sizes, grid.sizes[:, distinct]]), grid.observed,
+                grid.granularity)
 
 
 def check_top_values(top_values) -> pd.DataFrame | None:

@@ -179,7 +179,10 @@ def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarr
     single = np.isin(grid.statistics, list(SINGLE_ROW))
     if not single.any():
         return z
-    hot = z[rows] >= cap
+    # Strictly above: a value ``cap_seen_before`` held at ``cap`` is inside its own recent
+    # range, no evidence of anything, so it corroborates nothing (a max the series took
+    # before does not make a far-out min "both ends").
+    hot = z[rows] > cap
     flagged_rows, flagged_series = np.nonzero(hot & single[None, :])
     if flagged_rows.size == 0:
         return z

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.types import Granularity
-from ._features import check_top_values, poisson_capped, top_features, uniqueness
+from ._features import check_top_values, poisson_capped, top_features, with_uniqueness
 from ._grid import Grid, check_history, combine, infer_granularity, spreads, tail, to_grid
 from ._judge import (cap_seen_before, capped_exclusions, constant_counts, masked, not_id_like,
                      seen_counts, thresholds, uncorroborated, verdicts, widened, z_scores)
@@ -80,7 +80,8 @@ class RobustDetector(BaseDetector):
                 if len(tparts) else tops
         recent = self._derived(recent, tops, self.excluded_)
         # Only the tail is kept: no expectation depends on anything older.
-        self.grid_ = tail(to_grid(recent, grain, checked=True), keep) if len(parts) else None
+        self.grid_ = tail(with_uniqueness(to_grid(recent, grain, checked=True)), keep) \
+            if len(parts) else None
         self.top_values_ = None if tops is None else \
             tops[tops["partition"].isin(self.grid_.partitions if self.grid_ else [])]
         self.n_seen_ = int(len(parts) - (self.grid_.observed.sum() if self.grid_ else 0))
@@ -103,8 +104,9 @@ class RobustDetector(BaseDetector):
         if tops is not None and self.top_values_ is not None:
             tops = pd.concat([self.top_values_, tops], ignore_index=True)
         new = self._derived(new, tops, self.excluded_)
-        grid = combine(self.grid_, to_grid(new, self.granularity_, checked=True,
-                                           series=(self.grid_.columns, self.grid_.statistics)))
+        grid = with_uniqueness(combine(self.grid_, to_grid(
+            new, self.granularity_, checked=True,
+            series=(self.grid_.columns, self.grid_.statistics))))
         rows = np.flatnonzero(grid.partitions.isin(pd.DatetimeIndex(new["partition"].unique())))
         return self._judge(grid, rows, self.excluded_, self.n_seen_, self.tolerance_)
 
@@ -130,7 +132,7 @@ class RobustDetector(BaseDetector):
         excluded = capped_exclusions(parts, exclude, self.window, grain.offset,
                                      self.max_excluded)
         frame = self._derived(frame, check_top_values(top_values), excluded)
-        grid = to_grid(frame, grain, checked=True)
+        grid = with_uniqueness(to_grid(frame, grain, checked=True))
         self.granularity_ = grid.granularity
         self.period_ = self._period(grid.granularity)
         return self._judge(grid, np.flatnonzero(grid.observed), excluded, 0,
@@ -162,11 +164,11 @@ class RobustDetector(BaseDetector):
 
     def _derived(self, frame: pd.DataFrame, tops: pd.DataFrame | None, excluded) -> pd.DataFrame:
         """``frame`` with the derived statistics of ``_features`` for its partitions."""
+        if tops is None:
+            return frame
         parts = pd.DatetimeIndex(frame["partition"].unique())
-        extra = [uniqueness(frame)]
-        if tops is not None:
-            extra.append(top_features(tops, parts, excluded, self.level_window))
-        return pd.concat([frame, *[e for e in extra if len(e)]], ignore_index=True)
+        extra = top_features(tops, parts, excluded, self.level_window)
+        return pd.concat([frame, extra], ignore_index=True) if len(extra) else frame
 
     def _grain(self, partitions) -> Granularity:
         if self.granularity == "auto":
