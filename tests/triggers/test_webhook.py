@@ -7,7 +7,7 @@ import hmac
 import json
 from datetime import timedelta
 
-from conftest import HookServer
+from hook_server import HookServer
 
 from watchkeeper.store.trigger_log import TriggerLog, utcnow
 from watchkeeper.triggers import (SIGNATURE_HEADER, Dispatcher, Event, Retry, Webhook, fire,
