@@ -149,3 +149,20 @@ class TestGatedRead:
         with pytest.raises(ConfigError, match="for_='fun'"):
             orders.read(for_="fun")
         assert orders.store.table("orders") is None
+
+
+class TestGatedReadCli:
+    """``wk read --for train`` is the same gated read from the shell."""
+
+    def test_cli_refuses_then_allows(self, orders, capsys):
+        """The fault day is refused with exit 1; a clean day reads with exit 0."""
+        from watchkeeper.cli import main
+
+        with pytest.raises(SystemExit) as refused:
+            main(["read", "orders", "--partition", orders.days[-1], "--for", "train"])
+        assert refused.value.code == 1
+        assert orders.days[-1] in capsys.readouterr().err
+        main(["read", "orders", "--partition", orders.days[-2], "--for", "train",
+              "--format", "json"])
+        lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip()]
+        assert len(lines) > 10

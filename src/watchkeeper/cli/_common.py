@@ -34,6 +34,13 @@ class Grain(str, Enum):
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text for people, json for "
                                                                     "machines (JSON lines).")]
 
+class Purpose(str, Enum):
+    """What a partition is used for: the gate fires train.before or serve.before."""
+
+    train = "train"
+    serve = "serve"
+
+
 PartitionColumnOpt = Annotated[Optional[str], typer.Option(
     help="Partition column (required for a path).")]
 GranularityOpt = Annotated[Optional[Grain], typer.Option(help="Partition size (default day).")]

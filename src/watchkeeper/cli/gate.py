@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
 from typing import Annotated
 
 import typer
@@ -16,12 +15,15 @@ from rich.markup import escape
 
 from ..triggers.gate import gate as run_gate
 from . import app, render
-from ._common import _project, Format, FormatOpt, GranularityOpt, PartitionColumnOpt, resolve_table
-
-
-class Purpose(str, Enum):
-    train = "train"
-    serve = "serve"
+from ._common import (
+    Format,
+    FormatOpt,
+    GranularityOpt,
+    PartitionColumnOpt,
+    Purpose,
+    _project,
+    resolve_table,
+)
 
 
 @app.command("gate")

@@ -23,7 +23,7 @@ from ..engine import delta
 from ..errors import ConfigError
 from ..managed import InvalidPartitionError, managed_table
 from . import render
-from ._common import _project, Format, FormatOpt
+from ._common import Format, FormatOpt, Purpose, _project
 
 PartitionsOpt = Annotated[Optional[list[str]], typer.Option(
     "--partition", help="Partition to read (repeatable); default: all.")]
@@ -125,6 +125,9 @@ def read(
     snapshot_id: Annotated[Optional[str], typer.Option(
         "--snapshot", help="Read exactly a recorded snapshot (wk snapshot prints its id).")] = None,
     allow_invalid: AllowOpt = False, exclude_invalid: ExcludeOpt = False,
+    for_: Annotated[Optional[Purpose], typer.Option(
+        "--for", help="Also ask the gate (learned normal, triggers) whether each partition "
+                      "may be used to train or serve.")] = None,
     export: ExportOpt = None,
     limit: Annotated[int, typer.Option(min=1, help="Rows shown as text.")] = 20,
     fmt: FormatOpt = Format.text,
@@ -134,7 +137,8 @@ def read(
     try:
         rows = managed.read(partitions=partition or None, since=since, version=version,
                             as_of=as_of, snapshot=snapshot_id, allow_invalid=allow_invalid,
-                            exclude_invalid=exclude_invalid, on_invalid="raise")
+                            exclude_invalid=exclude_invalid, on_invalid="raise",
+                            for_=for_.value if for_ else None)
     except InvalidPartitionError as exc:
         _refused(exc)
     if export is not None:
