@@ -40,6 +40,26 @@ class Granularity(str, Enum):
         """ISO 8601: a date for day and week partitions, a timestamp for hours."""
         return start.isoformat() if self is Granularity.HOUR else start.date().isoformat()
 
+    def start_of(self, value) -> pd.Timestamp:
+        """A partition's start from a date, timestamp or ISO text (naive UTC); the value
+        must itself start a partition, so a typo never silently picks another one."""
+        from ..errors import ConfigError
+
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            ts = pd.NaT
+        if ts is pd.NaT:
+            raise ConfigError(f"partition {value!r} is not a date: write e.g. 2024-01-31")
+        if ts.tzinfo is not None:
+            ts = ts.tz_convert("UTC").tz_localize(None)
+        start = {"hour": ts.floor("h"), "day": ts.floor("D"),
+                 "week": ts.to_period("W-SUN").start_time}[self.value]
+        if start != ts:
+            raise ConfigError(f"partition {value!r} is not the start of a {self.value} "
+                              f"partition: pass {self.format(start)}")
+        return start
+
     @classmethod
     def parse(cls, value: "str | Granularity") -> "Granularity":
         from ..errors import ConfigError
