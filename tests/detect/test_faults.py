@@ -77,6 +77,21 @@ class TestFaults:
         out, _ = hit(rows, "category_merged", "channel")
         assert out["channel"].nunique() == rows["channel"].nunique() - 1
 
+    def test_category_merged_only_merges_a_five_percent_category(self):
+        """The merged category held >= 5% of rows; a rare one is never the victim."""
+        frame = pd.DataFrame({"c": ["a"] * 60 + ["b"] * 37 + ["c"] * 3})
+        for seed in range(10):
+            out, _ = inject(frame, "category_merged", np.random.default_rng(seed))
+            assert set(out["c"]) == {"a", "c"} and (out["c"] == "a").sum() == 97
+
+    def test_category_merged_skips_tables_without_such_a_category(self):
+        """Names or ids (no second category of >= 5%) are not eligible: the fault is skipped."""
+        frame = pd.DataFrame({"name": [f"n{i}" for i in range(40)] + ["n0"] * 60})
+        with pytest.raises(ConfigError):
+            inject(frame, "category_merged", np.random.default_rng(0))
+        with pytest.raises(ConfigError):
+            inject(frame, "category_merged", np.random.default_rng(0), column="name")
+
     def test_timezone_shift_moves_all_timestamps(self, rows):
         """Every timestamp moves by the same 3-10 hours."""
         out, _ = hit(rows, "timezone_shift", "ordered_at")

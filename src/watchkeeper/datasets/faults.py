@@ -22,7 +22,8 @@ TABLE = "*"
 @dataclass(frozen=True)
 class Fault:
     name: str
-    targets: str  # which columns it can hit: any, numeric, nonneg, float, string, timestamp, table
+    targets: str  # which columns it can hit: any, numeric, nonneg, float, string, category,
+    # timestamp, table
     description: str
     apply: Callable[[pd.DataFrame, str, np.random.Generator], pd.DataFrame]
     pair: bool = False  # hits two columns at once (the second is drawn from the same kind)
@@ -85,11 +86,21 @@ def partial_load(frame, column, rng):
 def category_merged(frame, column, rng):
     """A mapping bug folds one category (≥ 5% of rows) into the most frequent one."""
     shares = frame[column].value_counts(normalize=True)
-    if len(shares) < 2:
-        return pinned_constant(frame, column, rng)
-    candidates = shares.iloc[1:][shares.iloc[1:] >= 0.05]
-    victim = candidates.index[rng.integers(len(candidates))] if len(candidates) else shares.index[1]
+    candidates = _merge_candidates(frame[column])
+    if not candidates:
+        raise ConfigError(f"column {column!r} has no category of >= 5% of rows besides the "
+                          "most frequent: pick a category column")
+    victim = candidates[int(rng.integers(len(candidates)))]
     return frame.assign(**{column: frame[column].where(frame[column] != victim, shares.index[0])})
+
+
+MERGE_SHARE = 0.05  # the documented size of a merged category
+
+
+def _merge_candidates(values: pd.Series) -> list:
+    """Categories other than the most frequent holding at least 5% of the rows."""
+    shares = values.value_counts() / max(1, len(values))
+    return [v for v, share in shares.iloc[1:].items() if share >= MERGE_SHARE]
 
 
 def timezone_shift(frame, column, rng):
@@ -135,7 +146,7 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("duplicated_rows", "table", "30-100% of the rows duplicated (join fan-out)",
           duplicated_rows),
     Fault("partial_load", "table", "only the first 20-60% of the rows loaded", partial_load),
-    Fault("category_merged", "string", "one category (>= 5% of rows) folded into the top one",
+    Fault("category_merged", "category", "one category (>= 5% of rows) folded into the top one",
           category_merged),
     Fault("timezone_shift", "timestamp", "timestamps shifted by 3-10 hours", timezone_shift),
     Fault("sentinel_default", "numeric", "10-40% of values replaced by -1 (or 9999)",
@@ -163,13 +174,18 @@ def eligible(frame: pd.DataFrame, fault: Fault, exclude: tuple[str, ...] = ()) -
             "nonneg": numeric and s.notna().any() and (s.dropna() >= 0).all()
             and (s.dropna() > 0).any(),
             "float": pd.api.types.is_float_dtype(s) and (s.dropna() % 1 != 0).any(),
-            "string": (pd.api.types.is_string_dtype(s) or s.dtype == object)
-            and s.dropna().nunique() >= 2,
+            "string": _is_string(s) and s.dropna().nunique() >= 2,
+            # a column with a second category of >= 5% of rows; names and ids have none
+            "category": _is_string(s) and len(_merge_candidates(s)) > 0,
             "timestamp": pd.api.types.is_datetime64_any_dtype(s),
         }[fault.targets]
         if ok:
             out.append(column)
     return out
+
+
+def _is_string(s: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(s) or s.dtype == object
 
 
 def inject(frame: pd.DataFrame, fault: str, rng: np.random.Generator, *,

@@ -291,3 +291,93 @@ def valid_band(statistic: str, low: float, high: float) -> tuple[float, float]:
     if kind == "count":
         return max(0.0, low), high
     return low, high
+
+
+QUANTILES = frozenset({"p01", "p05", "p25", "p50", "p75", "p95", "p99"})
+
+
+def discrete_steps(grid: Grid, learn: np.ndarray, z: np.ndarray, center: np.ndarray,
+                   rows: np.ndarray, window: int, cap: float) -> np.ndarray:
+    """A quantile one resolution step from its center, at a value the window took, scores
+    at most ``cap`` (info).
+
+    A quantile of an integer-valued (or few-valued) column moves in steps of the data's
+    resolution: an exact p75 of small counts is 4 or 5, never 4.3. When weekdays sit at
+    4 the learned scale is tiny and a weekend's 5 scores far beyond warning, though
+    it is one step between values the series already took. The step is the smallest
+    non-zero gap between the distinct values of the last ``window`` partitions; on a
+    continuous series that gap is tiny, so the rule only ever applies to values already
+    next to their center. Checked only for cells that score at least ``cap``.
+    """
+    quantile = np.isin(grid.statistics, list(QUANTILES))
+    flagged_rows, flagged_series = np.nonzero((z[rows] > cap) & quantile[None, :])
+    if flagged_rows.size == 0:
+        return z
+    t_idx = rows[flagged_rows]
+    lags = t_idx[:, None] - np.arange(window, 0, -1)[None, :]
+    history = np.where(lags >= 0, learn[np.clip(lags, 0, None), flagged_series[:, None]], np.nan)
+    history.sort(axis=1)
+    gaps = np.diff(history, axis=1)
+    with np.errstate(invalid="ignore"):
+        gaps = np.where(gaps > 1e-9 * (1.0 + np.abs(history[:, 1:])), gaps, np.nan)
+    step = np.fmin.reduce(gaps, axis=1) if gaps.shape[1] else np.full(len(t_idx), np.nan)
+    observed = grid.values[t_idx, flagged_series]
+    tol = 1e-9 * (1.0 + np.abs(observed))
+    seen = (np.abs(history - observed[:, None]) <= tol[:, None]).any(axis=1)
+    with np.errstate(invalid="ignore"):
+        near = np.abs(observed - center[t_idx, flagged_series]) <= step + tol
+    ok = seen & near
+    if not ok.any():
+        return z
+    z = z.copy()
+    z[t_idx[ok], flagged_series[ok]] = np.minimum(z[t_idx[ok], flagged_series[ok]], cap)
+    return z
+
+
+# Location statistics of one column that a distribution shift moves together.
+AGREEING = ("mean", "p05", "p25", "p50", "p75", "p95")
+# Their average pairwise correlation under normal sampling theory: corr(q_a, q_b) =
+# sqrt(a (1 - b) / (b (1 - a))) for a < b, corr(mean, q_p) = phi(Phi^-1(p)) / sqrt(p (1-p)).
+AGREEING_RHO = 0.6
+# "stouffer": correlated Stouffer sum of the signed scores; "promote": PROMOTE_K or more
+# beyond info the same way make the column a warning; "off": the strongest alone.
+AGREEMENT = "stouffer"
+PROMOTE_K = 3
+
+
+def agreement(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray, cap: float,
+              promote_to: float = np.inf) -> np.ndarray:
+    """Several location statistics of one column shifted the same way are stronger than one.
+
+    The combined score of a column is the Stouffer sum of its statistics' signed scores
+    (after every cap above), discounted for their correlation: sum z / sqrt(k + k (k-1) rho).
+    Statistics pointing opposite ways cancel. It can only raise the column's strongest
+    statistic, and only counts when at least two of them are beyond ``cap`` (info) the
+    same way: agreement of noise-level wobbles is no evidence.
+    """
+    if AGREEMENT == "off":
+        return z
+    use = np.flatnonzero(np.isin(grid.statistics, AGREEING))
+    if use.size == 0:
+        return z
+    with np.errstate(invalid="ignore"):
+        sign = np.sign(grid.values[rows][:, use] - center[rows][:, use])
+    signed = np.nan_to_num(sign) * z[rows][:, use]
+    codes = pd.factorize(grid.columns[use])[0]
+    z = z.copy()
+    rho = AGREEING_RHO
+    for c in np.unique(codes):
+        members = use[codes == c]
+        if members.size < 2:
+            continue
+        s = signed[:, codes == c]
+        k = members.size
+        combined = np.abs(s.sum(axis=1)) / np.sqrt(k + k * (k - 1) * rho)
+        agreeing = np.maximum((s > cap).sum(axis=1), (s < -cap).sum(axis=1))
+        agree = agreeing >= 2
+        best = members[np.argmax(np.abs(s), axis=1)]
+        if AGREEMENT == "promote":
+            combined = np.where(agreeing >= PROMOTE_K, promote_to, 0.0)
+        lift = agree & (combined > z[rows, best])
+        z[rows[lift], best[lift]] = combined[lift]
+    return z

@@ -8,8 +8,9 @@ import pandas as pd
 from ..engine.types import Granularity
 from ._features import check_top_values, poisson_capped, top_features, with_uniqueness
 from ._grid import Grid, check_history, combine, infer_granularity, spreads, tail, to_grid
-from ._judge import (cap_seen_before, capped_exclusions, constant_counts, masked, not_id_like,
-                     seen_counts, thresholds, uncorroborated, verdicts, widened, z_scores)
+from ._judge import (agreement, cap_seen_before, capped_exclusions, constant_counts,
+                     discrete_steps, masked, not_id_like, seen_counts, thresholds,
+                     uncorroborated, verdicts, widened, z_scores)
 from ._model import Windows, expectations
 from .base import BaseDetector
 from .verdict import Verdict
@@ -155,8 +156,10 @@ class RobustDetector(BaseDetector):
         z = z_scores(grid.values, center, scale)
         z = poisson_capped(grid.statistics, grid.values, grid.sizes, z, rows)
         z = cap_seen_before(learn, grid.values, z, rows, self.window, self.min_history, levels[0])
+        z = discrete_steps(grid, learn, z, center, rows, self.window, levels[0])
         z = uncorroborated(grid, z, center, rows, levels[0])
         z = not_id_like(grid, z, center, rows)
+        z = agreement(grid, z, center, rows, levels[0], levels[1])
         return verdicts(grid, rows, z, center, scale,
                         seen_counts(grid.observed, seen_before), min_history=self.min_history,
                         levels=levels, max_explanations=self.max_explanations,
