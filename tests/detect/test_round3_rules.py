@@ -94,3 +94,15 @@ class TestAgreement:
         z = np.array([[6.0, 1.0, 1.0, 1.0]])
         out = _judge.agreement(grid, z, np.zeros((1, 4)), np.array([0]), 4.0, 7.0)
         np.testing.assert_array_equal(out, z)
+
+    def test_three_agreeing_promote_to_warning(self, monkeypatch):
+        """Three statistics beyond info the same way make the column a warning; two do not."""
+        monkeypatch.setattr(_judge, "AGREEMENT", "promote")
+        grid = _grid(self.STATS, [5.0, 5.0, 5.0, 0.0])
+        z = np.array([[5.0, 5.0, 5.0, 0.0]])
+        out = _judge.agreement(grid, z, np.zeros((1, 4)), np.array([0]), 4.0, 7.0)
+        assert out.max() == 7.0
+        two = np.array([[5.0, 5.0, 0.0, 0.0]])
+        out = _judge.agreement(_grid(self.STATS, [5.0, 5.0, 0.0, 0.0]), two, np.zeros((1, 4)),
+                               np.array([0]), 4.0, 7.0)
+        np.testing.assert_array_equal(out, two)

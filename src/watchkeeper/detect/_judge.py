@@ -341,7 +341,7 @@ AGREEING = ("mean", "p05", "p25", "p50", "p75", "p95")
 AGREEING_RHO = 0.6
 # "stouffer": correlated Stouffer sum of the signed scores; "promote": PROMOTE_K or more
 # beyond info the same way make the column a warning; "off": the strongest alone.
-AGREEMENT = "stouffer"
+AGREEMENT = "promote"
 PROMOTE_K = 3
 
 
@@ -349,11 +349,15 @@ def agreement(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray, c
               promote_to: float = np.inf) -> np.ndarray:
     """Several location statistics of one column shifted the same way are stronger than one.
 
-    The combined score of a column is the Stouffer sum of its statistics' signed scores
-    (after every cap above), discounted for their correlation: sum z / sqrt(k + k (k-1) rho).
-    Statistics pointing opposite ways cancel. It can only raise the column's strongest
-    statistic, and only counts when at least two of them are beyond ``cap`` (info) the
-    same way: agreement of noise-level wobbles is no evidence.
+    Only statistics beyond ``cap`` (info), after every cap above, count as agreeing, and
+    at least two must agree in direction: agreement of noise-level wobbles is no evidence.
+    "promote" (the default): ``PROMOTE_K`` or more agreeing make the column at least
+    ``promote_to`` (warning), a promotion of one level. Three, not two, because mean and
+    median are nearly the same statistic (correlation 0.8 under normal sampling).
+    "stouffer": the column scores the Stouffer sum of its signed scores discounted for
+    their correlation, sum z / sqrt(k + k (k-1) rho); statistics pointing opposite ways
+    cancel. Either can only raise the column's strongest statistic, never lower it.
+    (docs/benchmarks.md, "Detection (issue 4)", round 3: both measured.)
     """
     if AGREEMENT == "off":
         return z
