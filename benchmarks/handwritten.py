@@ -95,16 +95,15 @@ def _aggregates(c: Column, form: str) -> dict[str, str]:
         aggs.update(nan=_count_if(f"isnan({x})", form, x),
                     posinf=_count_if(f"{x} = 'inf'::DOUBLE", form, x),
                     neginf=_count_if(f"{x} = '-inf'::DOUBLE", form, x),
-                    integral=_count_if(f"NOT (isnan({x}) OR isinf({x})) AND {x} = floor({x})",
-                                       form, x),
+                    integral=_count_if(f"{x} % 1 = 0", form, x),
                     mean=_finite_agg("avg", x, form), std=_finite_agg("stddev_samp", x, form),
                     min=_finite_agg("min", x, form), max=_finite_agg("max", x, form),
                     quantiles=_finite_agg("reservoir_quantile", x, form,
                                           f"{quantiles}, {QUANTILE_SAMPLE}"))
     elif c.kind == "string":
         # Strings' exact distinct count comes from the top-k query (it groups by every
-        # value anyway), as in watchkeeper; the sketch here is only its fallback.
-        aggs.update(empty=_count_if(f"{x} = ''", form, x), distinct=f"approx_count_distinct({x})",
+        # value anyway), as in watchkeeper.
+        aggs.update(empty=_count_if(f"{x} = ''", form, x),
                     length_mean=f"avg(length({x}))", length_min=f"min(length({x}))",
                     length_max=f"max(length({x}))")
     elif c.kind == "boolean":
@@ -198,7 +197,7 @@ def statistics(columns: list[Column], rows: list[dict], top: list[tuple]) -> dic
                              integral_fraction=_ratio(s["integral"], nn))
             elif c.kind == "string":
                 stats.update(empty_fraction=_ratio(s["empty"], nn),
-                             distinct_count=top_distinct.get((day, c.name), s["distinct"]),
+                             distinct_count=top_distinct.get((day, c.name), 0),
                              top_ratio=_ratio(top_count.get((day, c.name)), nn),
                              length_mean=s["length_mean"], length_min=s["length_min"],
                              length_max=s["length_max"])

@@ -24,10 +24,13 @@ class StateContext:
     engine's capabilities (exact distinct counts at little cost; sampled quantiles)."""
 
     def __init__(self, quantiles: Sequence[float], exact_distinct: bool = True,
-                 sampled_quantiles: bool = False) -> None:
+                 sampled_quantiles: bool = False, float_modulo: bool = False,
+                 string_distinct: bool = True) -> None:
         self.quantiles = list(quantiles)
         self.exact_distinct = exact_distinct
         self.sampled_quantiles = sampled_quantiles
+        self.float_modulo = float_modulo
+        self.string_distinct = string_distinct
 
 
 QUANTILE_SAMPLE = 4096
@@ -80,12 +83,14 @@ def _finite_or_null(x: ir.Column) -> ir.Column:
     return ibis.ifelse(_finite(x), x, ibis.null())
 
 
-def _distinct(x: ir.Column, c: StateContext) -> ir.Scalar:
+def _distinct(x: ir.Column, c: StateContext) -> ir.Scalar | None:
     # Integers are often codes, where a change of one must be visible: count them
     # exactly where the engine does so cheaply (DuckDB's HyperLogLog errs by up to
     # ~25%). Floats are nearly all distinct and exact counting doubled the scan: a
     # sketch. Strings get a sketch here too, only as a fallback: the top-values query
     # groups by every value anyway and returns their exact count for free.
+    if x.type().is_string() and not c.string_distinct:
+        return None  # the top-values query counts them exactly
     if c.exact_distinct and x.type().is_integer():
         return x.nunique()
     return x.approx_nunique()
@@ -94,7 +99,11 @@ def _distinct(x: ir.Column, c: StateContext) -> ir.Scalar:
 _INTEGRAL_LIMIT = 2.0 ** 52  # every float64 at or beyond this magnitude is a whole number
 
 
-def _integral(x: ir.Column) -> ir.BooleanValue:
+def _integral(x: ir.Column, c: StateContext) -> ir.BooleanValue:
+    if c.float_modulo:
+        # x % 1 is NaN for NaN and ±inf, so this needs no finiteness test: a third of
+        # the cost of the form below on DuckDB (0.33 s against 1.0 s for 10 columns).
+        return (x % 1) == 0
     # Clamped before FLOOR because engines cast FLOOR's result to BIGINT, which
     # overflows past 9.2e18; clamping keeps the answer (huge floats are integral).
     y = x.clip(lower=-_INTEGRAL_LIMIT, upper=_INTEGRAL_LIMIT)
@@ -132,7 +141,7 @@ _FLOAT: dict[str, StateBuilder] = {
     "min": lambda x, c: _finite_or_null(x).min(),
     "max": lambda x, c: _finite_or_null(x).max(),
     "quantiles": lambda x, c: _quantiles(_finite_or_null(x), c),
-    "integral": lambda x, c: _count_where(_integral(x)),
+    "integral": lambda x, c: _count_where(_integral(x, c)),
 }
 
 _STRING: dict[str, StateBuilder] = {

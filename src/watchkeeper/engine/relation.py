@@ -26,6 +26,9 @@ _EXACT_DISTINCT_IS_CHEAP = {"duckdb": True, "postgres": True, "pyspark": False}
 """Engine capability: several COUNT(DISTINCT) in one GROUP BY. Spark plans them with an
 Expand that copies every row once per distinct aggregate, so it keeps its HLL++ sketch."""
 
+_FLOAT_MODULO = {"duckdb", "pyspark"}
+"""Engines where ``double % 1`` is defined (and NaN for NaN and ±inf); PostgreSQL is not."""
+
 _SAMPLED_QUANTILES = {"duckdb"}
 """Engines whose quantiles come from a reservoir sample (``aggregates._quantiles``)."""
 
@@ -193,8 +196,12 @@ class Relation:
     # -- the fused summary query -------------------------------------------
     def aggregate_states(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
                          quantiles: Sequence[float],
-                         partitions: Sequence[pd.Timestamp] | None = None) -> list[dict]:
+                         partitions: Sequence[pd.Timestamp] | None = None,
+                         string_distinct: bool = True) -> list[dict]:
         """One GROUP BY partition query computing every state of every column.
+
+        ``string_distinct=False`` leaves out the strings' distinct counts when the
+        top-values query will count them exactly anyway.
 
         Returns one record per partition: ``{"partition": ts, "row_count": n,
         "states": {column: {state: value}}}``.
@@ -202,14 +209,19 @@ class Relation:
         table = self._restricted(column, grain, partitions)
         ctx = StateContext(quantiles,
                            exact_distinct=_EXACT_DISTINCT_IS_CHEAP.get(self.backend, False),
-                           sampled_quantiles=self.backend in _SAMPLED_QUANTILES)
+                           sampled_quantiles=self.backend in _SAMPLED_QUANTILES,
+                           float_modulo=self.backend in _FLOAT_MODULO,
+                           string_distinct=string_distinct)
         metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):
             x = table[info.name]
             for state, build in STATES[info.kind].items():
+                expr = build(x, ctx)
+                if expr is None:  # this engine gets the state elsewhere
+                    continue
                 alias = f"c{i}_{state}"
-                metrics[alias] = build(x, ctx)
+                metrics[alias] = expr
                 slots.append((alias, info.name, state))
         key = self._partition_key(column, grain, table)
         frame = self._execute(table.group_by(key).aggregate(**metrics))

@@ -123,7 +123,9 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
 
     restrict = None if len(todo) == len(counts) else todo
     progress(f"summarizing {len(todo)} partitions", 0, 2)
-    records, failed = _aggregate_isolating(relation, partition_column, grain, columns, restrict)
+    # Strings' exact distinct counts come from the top-values query when it runs.
+    records, failed = _aggregate_isolating(relation, partition_column, grain, columns, restrict,
+                                           string_distinct=top_k <= 0)
     notices += failed
     failed_names = {n.column for n in failed}
     good = [c for c in columns if c.name not in failed_names]
@@ -135,7 +137,8 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
         try:
             top = relation.top_values(partition_column, grain, strings, top_k, restrict)
         except QueryFailed as exc:
-            notices.append(Notice("*", f"top values could not be computed ({exc})"))
+            notices.append(Notice("*", f"top values, top_ratio and string distinct counts could "
+                                       f"not be computed ({exc})"))
     progress(f"summarizing {len(todo)} partitions", 2, 2)
 
     by_group = top.groupby(["column", "partition"]).agg(top=("count", "max"),
@@ -175,7 +178,7 @@ def _changed_partitions(counts: pd.DataFrame, store: Store | None, name: str, fi
 
 
 def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granularity,
-                         columns: Sequence[ColumnInfo], partitions
+                         columns: Sequence[ColumnInfo], partitions, string_distinct: bool
                          ) -> tuple[list[dict], list[Notice]]:
     """Run the fused query; if the engine rejects it, bisect to find the guilty columns.
 
@@ -185,7 +188,7 @@ def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granu
     quantiles = list(QUANTILES.values())
     try:
         return relation.aggregate_states(partition_column, grain, columns, quantiles,
-                                         partitions), []
+                                         partitions, string_distinct=string_distinct), []
     except QueryFailed as exc:
         if len(columns) <= 1:
             if not columns:
@@ -193,9 +196,9 @@ def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granu
             return [], [Notice(columns[0].name, f"could not be summarized ({first_line(exc)})")]
     middle = len(columns) // 2
     left, left_notes = _aggregate_isolating(relation, partition_column, grain, columns[:middle],
-                                            partitions)
+                                            partitions, string_distinct)
     right, right_notes = _aggregate_isolating(relation, partition_column, grain,
-                                              columns[middle:], partitions)
+                                              columns[middle:], partitions, string_distinct)
     return _merge(left, right), left_notes + right_notes
 
 

@@ -74,7 +74,12 @@ def column_statistics(info: ColumnInfo, states: dict, row_count: int, partition:
         out["distinct_count"] = _num(states["distinct"])
     elif kind is Kind.STRING:
         out["empty_fraction"] = _ratio(states["empty"], nn)
-        out["distinct_count"] = float(top[1]) if top else _num(states["distinct"])
+        if top:
+            out["distinct_count"] = float(top[1])
+        elif "distinct" in states:
+            out["distinct_count"] = _num(states["distinct"])
+        else:  # the top-values query ran and found no value, or failed (a notice says so)
+            out["distinct_count"] = 0.0 if nn == 0 else None
         out["top_ratio"] = _ratio(top[0] if top else None, nn)
         out["length_mean"] = _num(states["length_mean"])
         out["length_min"] = _num(states["length_min"])
