@@ -72,21 +72,12 @@ def with_uniqueness(grid):
 
 def check_top_values(top_values) -> pd.DataFrame | None:
     """The top-value frame, checked; None when there is none."""
-    from ..errors import ConfigError
+    from ._grid import checked_frame
 
     if top_values is None:
         return None
-    if not isinstance(top_values, pd.DataFrame):
-        raise ConfigError("top_values must be a DataFrame with columns partition, column, rank, "
-                          "value, ratio (ProfileResult.top_values or Store.load_top_values)")
-    missing = [c for c in TOP_COLUMNS if c not in top_values.columns]
-    if missing:
-        raise ConfigError(f"top_values lacks column(s) {', '.join(missing)}: pass "
+    frame = checked_frame(top_values, TOP_COLUMNS, "top_values",
                           "ProfileResult.top_values or Store.load_top_values(...)")
-    frame = top_values[list(TOP_COLUMNS)].copy()
-    frame["partition"] = pd.to_datetime(frame["partition"])
-    if frame["partition"].dt.tz is not None:
-        frame["partition"] = frame["partition"].dt.tz_convert("UTC").dt.tz_localize(None)
     frame["ratio"] = pd.to_numeric(frame["ratio"], errors="coerce").astype("float64")
     frame["value"] = frame["value"].astype(str).where(frame["value"].notna(), "\x00null")
     return frame

@@ -72,19 +72,26 @@ class Grid:
         return np.array([KIND_CODES[statistic_kind(s)] for s in self.statistics], dtype=np.int8)
 
 
+def checked_frame(frame, columns: tuple[str, ...], what: str, source: str) -> pd.DataFrame:
+    """A copy of ``frame``'s ``columns`` with naive-UTC partitions; a user mistake raises
+    ConfigError naming the fix (``source`` says where the right frame comes from)."""
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError(f"{what} must be a DataFrame with columns {', '.join(columns)} "
+                          f"({source})")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"{what} lacks column(s) {', '.join(missing)}: pass {source}")
+    out = frame[list(columns)].copy()
+    out["partition"] = pd.to_datetime(out["partition"])
+    if out["partition"].dt.tz is not None:
+        out["partition"] = out["partition"].dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
+
+
 def check_history(history) -> pd.DataFrame:
     """Validate the long frame; a user mistake raises ConfigError naming the fix."""
-    if not isinstance(history, pd.DataFrame):
-        raise ConfigError("a detector needs the summary history as a DataFrame with columns "
-                          "partition, column, statistic, value (ProfileResult.statistics)")
-    missing = [c for c in REQUIRED if c not in history.columns]
-    if missing:
-        raise ConfigError(f"the summary history lacks column(s) {', '.join(missing)}: pass "
+    frame = checked_frame(history, REQUIRED, "the summary history",
                           "ProfileResult.statistics or Store.load_statistics(...)")
-    frame = history[list(REQUIRED)].copy()
-    frame["partition"] = pd.to_datetime(frame["partition"])
-    if frame["partition"].dt.tz is not None:
-        frame["partition"] = frame["partition"].dt.tz_convert("UTC").dt.tz_localize(None)
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
     return frame
 
