@@ -23,6 +23,7 @@ from ._common import (  # noqa: F401  (re-exported for the command modules)
     GranularityOpt,
     Grain,
     PartitionColumnOpt,
+    TargetArg,
     _looks_like_source,
     _project,
     _store,
@@ -95,8 +96,7 @@ def table_list(fmt: FormatOpt = Format.text) -> None:
 
 @app.command()
 def profile(
-    target: Annotated[str, typer.Argument(metavar="NAME|PATH",
-                                          help="A registered table, or a Parquet/CSV path.")],
+    target: TargetArg,
     partition_column: PartitionColumnOpt = None,
     granularity: GranularityOpt = None,
     full_refresh: Annotated[bool, typer.Option(help="Recompute every partition.")] = False,
@@ -116,7 +116,7 @@ def profile(
 
 @app.command()
 def summary(
-    target: Annotated[str, typer.Argument(metavar="NAME|PATH")],
+    target: TargetArg,
     column: Annotated[str, typer.Option(help="The column to show; * for table level.")],
     last: Annotated[int, typer.Option(min=1, help="How many recent partitions to list.")] = 10,
     fmt: FormatOpt = Format.text,

@@ -41,6 +41,9 @@ class Purpose(str, Enum):
     serve = "serve"
 
 
+TargetArg = Annotated[str, typer.Argument(metavar="NAME|PATH",
+                                          help="A registered table, or a Parquet/CSV path.")]
+
 PartitionColumnOpt = Annotated[Optional[str], typer.Option(
     help="Partition column (required for a path).")]
 GranularityOpt = Annotated[Optional[Grain], typer.Option(help="Partition size (default day).")]

@@ -18,7 +18,7 @@ from .. import alerts as api
 from ..detect import Severity
 from ..engine import Granularity
 from . import app, render
-from ._common import _project, _store, Format, FormatOpt, GranularityOpt, PartitionColumnOpt, profile_spec, resolve_table
+from ._common import _project, _store, Format, FormatOpt, GranularityOpt, PartitionColumnOpt, profile_spec, resolve_table, TargetArg
 
 alerts_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
                          help="Open incidents, ranked; explain one; record feedback.")
@@ -102,8 +102,7 @@ alerts_app.command("false-positive")(_feedback_command("false_positive",
 
 @app.command("check")
 def check(
-    target: Annotated[str, typer.Argument(metavar="NAME|PATH",
-                                          help="A registered table, or a Parquet/CSV path.")],
+    target: TargetArg,
     partition: Annotated[Optional[list[str]], typer.Option(
         help="Partition to judge (repeatable); default: every one profiled since the last "
              "check.")] = None,

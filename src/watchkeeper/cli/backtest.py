@@ -14,7 +14,7 @@ from rich.table import Table
 
 from ..detect import RobustDetector, Severity, Verdict, backtest as run_backtest
 from . import app, render
-from ._common import _project, _store, Format, FormatOpt, GranularityOpt, PartitionColumnOpt, profile_spec, resolve_table
+from ._common import _project, _store, Format, FormatOpt, GranularityOpt, PartitionColumnOpt, profile_spec, resolve_table, TargetArg
 
 
 class Sensitivity(str, Enum):
@@ -25,8 +25,7 @@ class Sensitivity(str, Enum):
 
 @app.command()
 def backtest(
-    target: Annotated[str, typer.Argument(metavar="NAME|PATH",
-                                          help="A registered table, or a Parquet/CSV path.")],
+    target: TargetArg,
     partition_column: PartitionColumnOpt = None,
     granularity: GranularityOpt = None,
     sensitivity: Annotated[Sensitivity, typer.Option(

@@ -16,6 +16,7 @@ from rich.markup import escape
 from ..triggers.gate import gate as run_gate
 from . import app, render
 from ._common import (
+    TargetArg,
     Format,
     FormatOpt,
     GranularityOpt,
@@ -28,8 +29,7 @@ from ._common import (
 
 @app.command("gate")
 def gate(
-    target: Annotated[str, typer.Argument(metavar="NAME|PATH",
-                                          help="A registered table, or a Parquet/CSV path.")],
+    target: TargetArg,
     partition: Annotated[str, typer.Option(help="The partition to use, e.g. 2024-03-05 "
                                                 "(its start, in the table's granularity).")],
     for_: Annotated[Purpose, typer.Option("--for", help="What the partition is for: train "

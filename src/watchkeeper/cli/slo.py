@@ -27,6 +27,7 @@ from ..store.slo_results import load_results
 from ..triggers import announce_slo_failed
 from . import render
 from ._common import (
+    TargetArg,
     GranularityOpt,
     PartitionColumnOpt,
     Format,
@@ -71,8 +72,7 @@ def _parse_partition(text: str) -> pd.Timestamp:
 
 
 def validate(
-    target: Annotated[str, typer.Argument(metavar="NAME|PATH",
-                                          help="A registered table, or a Parquet/CSV path.")],
+    target: TargetArg,
     partition: Annotated[Optional[list[str]], typer.Option(
         help="Partition to check (repeatable); default: the newest.")] = None,
     all_partitions: Annotated[bool, typer.Option("--all", help="Check every partition.")

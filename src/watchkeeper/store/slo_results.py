@@ -54,18 +54,8 @@ def save_results(store: Store, table: str, results: pd.DataFrame) -> None:
 def load_results(store: Store, table: str | None = None, *, check: str | None = None
                  ) -> pd.DataFrame:
     """Stored verdicts, oldest partition first: ``table, check, partition, ...``."""
-    sql = ("SELECT table_name AS \"table\", check_name AS \"check\", partition_start AS partition,"
-           " kind, column_name AS \"column\", severity, passed, observed, unexpected_count,"
-           " element_count, unexpected_fraction, sample, error, evaluated_at"
-           " FROM wk_slo_results WHERE 1 = 1")
-    params: list = []
-    if table is not None:
-        sql += " AND table_name = ?"
-        params.append(table)
-    if check is not None:
-        sql += " AND check_name = ?"
-        params.append(check)
-    with store._connect() as db:
-        frame = db.fetch_frame(sql + " ORDER BY table_name, check_name, partition_start", params)
-    frame["partition"] = pd.to_datetime(frame["partition"])
-    return frame
+    return store.fetch_filtered(
+        "SELECT table_name AS \"table\", check_name AS \"check\", partition_start AS partition,"
+        " kind, column_name AS \"column\", severity, passed, observed, unexpected_count,"
+        " element_count, unexpected_fraction, sample, error, evaluated_at FROM wk_slo_results",
+        {"table_name": table, "check_name": check}, "table_name, check_name, partition_start")

@@ -165,31 +165,36 @@ class Store:
                         statistics: Sequence[str] | None = None) -> pd.DataFrame:
         """Long frame ``partition, column, statistic, value``, oldest partition first."""
         self._require(table)
-        sql = ("SELECT partition_start AS partition, column_name AS column, statistic, value"
-               " FROM wk_statistics WHERE table_name = ?")
-        params: list = [table]
-        if column is not None:
-            sql += " AND column_name = ?"
-            params.append(column)
-        if statistics:
-            sql += " AND statistic IN (" + ", ".join("?" for _ in statistics) + ")"
-            params.extend(statistics)
-        sql += " ORDER BY partition_start, column_name, statistic"
-        with self._connect() as db:
-            frame = db.fetch_frame(sql, params)
-        frame["partition"] = pd.to_datetime(frame["partition"])
-        return frame
+        return self.fetch_filtered(
+            "SELECT partition_start AS partition, column_name AS column, statistic, value"
+            " FROM wk_statistics",
+            {"table_name": table, "column_name": column, "statistic": statistics or None},
+            "partition_start, column_name, statistic")
 
     def load_top_values(self, table: str, *, column: str | None = None) -> pd.DataFrame:
         self._require(table)
-        sql = ("SELECT partition_start AS partition, column_name AS column, rank, value, ratio"
-               " FROM wk_top_values WHERE table_name = ?")
-        params: list = [table]
-        if column is not None:
-            sql += " AND column_name = ?"
-            params.append(column)
+        return self.fetch_filtered(
+            "SELECT partition_start AS partition, column_name AS column, rank, value, ratio"
+            " FROM wk_top_values", {"table_name": table, "column_name": column},
+            "partition_start, column_name, rank")
+
+    def fetch_filtered(self, select: str, filters: dict, order_by: str) -> pd.DataFrame:
+        """``select`` with ``WHERE`` one bound condition per filter whose value is not None
+        (a list or tuple means ``IN``); ``partition`` comes back as datetimes. Filter keys
+        are the store's own column names, never user text."""
+        clauses, params = [], []
+        for name, value in filters.items():
+            if value is None:
+                continue
+            if isinstance(value, (list, tuple)):
+                clauses.append(f"{name} IN ({', '.join('?' for _ in value)})")
+                params.extend(value)
+            else:
+                clauses.append(f"{name} = ?")
+                params.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._connect() as db:
-            frame = db.fetch_frame(sql + " ORDER BY partition_start, column_name, rank", params)
+            frame = db.fetch_frame(f"{select}{where} ORDER BY {order_by}", params)
         frame["partition"] = pd.to_datetime(frame["partition"])
         return frame
 
