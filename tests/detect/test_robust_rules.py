@@ -44,12 +44,22 @@ class TestOddRowRule:
         bad = set_value(bad, day, "amount", "p25", 0.0)
         assert _judge_last(bad).severity >= Severity.WARNING
 
-    def test_both_extremes_alert(self, history):
-        """Min and max both far out cannot be one row (a shifted or rescaled column)."""
+    def test_both_extremes_shifted_the_same_way_alert(self, history):
+        """Min and max both moved up cannot be odd rows: every row shifted (a timezone)."""
         day = _last(history)[0]
-        bad = set_value(history, day, "amount", "min", -500.0)
+        bad = set_value(history, day, "amount", "min", 200.0)
         bad = set_value(bad, day, "amount", "max", 600.0)
         assert _judge_last(bad).severity >= Severity.WARNING
+
+    def test_both_extremes_outwards_alone_are_two_odd_rows(self, history):
+        """Min far below and max far above, quantiles unmoved: two odd rows, info at most
+        (a rescaled column would move its quantiles too: see the test with a quantile)."""
+        day = _last(history)[0]
+        odd = set_value(history, day, "amount", "min", -500.0)
+        odd = set_value(odd, day, "amount", "max", 600.0)
+        verdict = _judge_last(odd)
+        assert verdict.severity == Severity.INFO
+        assert "amount" in {e.column for e in verdict.columns}
 
     def test_extreme_pulled_inwards_with_the_mean_alerts(self, history):
         """The minimum rising with the mean is every row changing, not an outlier."""

@@ -26,33 +26,42 @@ column's non-null rows).
 
 from __future__ import annotations
 
+import warnings
 from bisect import bisect_left
 
 import numpy as np
 import pandas as pd
 
 ID_LIKE = 0.5
+TABLE = "*"  # the table-level column (summaries.vocabulary.TABLE_COLUMN)
 TOP_FEATURES = ("vanished_share", "new_share")
 DERIVED = frozenset({"uniqueness", *TOP_FEATURES})
 TOP_COLUMNS = ("partition", "column", "rank", "value", "ratio")
 
 
 def with_uniqueness(grid):
-    """``grid`` with a ``uniqueness`` series per ``distinct_count`` series (values filled in).
+    """``grid`` with a ``uniqueness`` series per ``distinct_count`` series (values filled in),
+    and the table's own (column ``*``): the uniqueness of its most unique column.
 
     Computed on the grid (distinct count over its size, the column's non-null rows)
     rather than on the long frame: no pivot of millions of summary rows. A grid whose
     series already include them (``to_grid(..., series=...)`` of a fitted detector)
-    gets their values filled in.
+    gets their values filled in. A table has at least as many distinct rows as its most
+    unique column has values, so duplicated rows lower the table's uniqueness by the
+    duplication factor: a table-level fault is then named at the table (``*``), with
+    the id column it shows in beside it.
     """
     from ._grid import Grid
 
-    distinct = np.flatnonzero(grid.statistics == "distinct_count")
+    distinct = np.flatnonzero((grid.statistics == "distinct_count") & (grid.columns != TABLE))
     if distinct.size == 0:
         return grid
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.clip(grid.values[:, distinct] / grid.sizes[:, distinct], 0.0, 1.0)
     ratio = np.where(grid.sizes[:, distinct] > 0, ratio, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a partition with no values at all
+        table = np.nanmax(ratio, axis=1, keepdims=True)
     where = {c: j for j, (c, s) in enumerate(zip(grid.columns, grid.statistics))
              if s == "uniqueness"}
     if where:
@@ -60,14 +69,28 @@ def with_uniqueness(grid):
         for k, j in enumerate(distinct):
             if grid.columns[j] in where:
                 values[:, where[grid.columns[j]]] = ratio[:, k]
+        if TABLE in where:
+            values[:, where[TABLE]] = table[:, 0]
         return Grid(grid.partitions, grid.columns, grid.statistics, values, grid.sizes,
                     grid.observed, grid.granularity)
-    return Grid(grid.partitions, np.concatenate([grid.columns, grid.columns[distinct]]),
-                np.concatenate([grid.statistics,
-                                np.array(["uniqueness"] * distinct.size, dtype=object)]),
-                np.hstack([grid.values, ratio]),
-                np.hstack([grid.sizes, grid.sizes[:, distinct]]), grid.observed,
-                grid.granularity)
+    columns, statistics = grid.columns[distinct], ["uniqueness"] * distinct.size
+    sizes = grid.sizes[:, distinct]
+    if TABLE_UNIQUENESS:
+        rows = np.flatnonzero((grid.columns == TABLE) & (grid.statistics == "row_count"))
+        # First of the new series: on a tie with its id column, the table is named first.
+        columns = np.concatenate([np.array([TABLE], dtype=object), columns])
+        statistics = ["uniqueness"] + statistics
+        ratio = np.hstack([table, ratio])
+        sizes = np.hstack([grid.sizes[:, rows[:1]] if rows.size else
+                           np.nanmax(sizes, axis=1, keepdims=True), sizes])
+    return Grid(grid.partitions, np.concatenate([grid.columns, columns]),
+                np.concatenate([grid.statistics, np.array(statistics, dtype=object)]),
+                np.hstack([grid.values, ratio]), np.hstack([grid.sizes, sizes]),
+                grid.observed, grid.granularity)
+
+
+# Whether the table's uniqueness (its most unique column's) is a series (ablation).
+TABLE_UNIQUENESS = True
 
 
 def check_top_values(top_values) -> pd.DataFrame | None:

@@ -29,7 +29,9 @@ OUTLIER_SENSITIVE = SINGLE_ROW | {"mean", "std", "length_mean"}
 FRACTIONS = frozenset({"null_fraction", "zero_fraction", "negative_fraction", "empty_fraction",
                        "top_ratio", "true_fraction", "integral_fraction",
                        # derived by the detector (_features.py)
-                       "uniqueness", "vanished_share", "new_share"})
+                       "uniqueness", "vanished_share", "new_share",
+                       # rows repeating another row (or key) / rows, if the engine adds it
+                       "duplicate_fraction"})
 # Counts the engine computes exactly (row_count always; distinct_count on DuckDB and
 # Postgres for strings and integers). One that never varied is a design invariant:
 # see _judge.constant_counts.

@@ -177,18 +177,18 @@ def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarr
     inwards, which no outlier does (padding raises the shortest length and the mean).
     """
     single = np.isin(grid.statistics, list(SINGLE_ROW))
-    if not single.any():
+    sensitive = np.isin(grid.statistics, list(OUTLIER_SENSITIVE))
+    if not sensitive.any():
         return z
     # Strictly above: a value ``cap_seen_before`` held at ``cap`` is inside its own recent
     # range, no evidence of anything, so it corroborates nothing (a max the series took
     # before does not make a far-out min "both ends").
     hot = z[rows] > cap
-    flagged_rows, flagged_series = np.nonzero(hot & single[None, :])
+    flagged_rows, flagged_series = np.nonzero(hot & sensitive[None, :])
     if flagged_rows.size == 0:
         return z
     z = z.copy()
     codes = pd.factorize(grid.columns)[0]
-    sensitive = np.isin(grid.statistics, list(OUTLIER_SENSITIVE))
     low_end = np.isin(grid.statistics, [a for a, _ in EXTREME_PAIRS])
     for r, c in set(zip(flagged_rows.tolist(), codes[flagged_series].tolist())):
         t = rows[r]
@@ -197,12 +197,54 @@ def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarr
         ends = moved[single[moved]]
         outward = np.where(low_end[ends], grid.values[t, ends] < center[t, ends],
                            grid.values[t, ends] > center[t, ends])
-        both_ends = any(a in names and b in names for a, b in EXTREME_PAIRS)
-        alone = single[moved].all()  # only extremes: the row(s) at one end came or went
+        # Both ends moving the same way is a shift of every row (a timezone shift); both
+        # moving outwards with no quantile, fraction or count along is two odd rows.
+        both_ends = any(a in names and b in names for a, b in EXTREME_PAIRS) and \
+            not outward.all()
+        alone = ends.size > 0 and single[moved].all()  # the row(s) at one end came or went
         dragged = sensitive[moved].all() and outward.all()  # an outlier row and the moments
-        if (alone or dragged) and not both_ends:
+        if ends.size == 0 and dragged:
+            # Only moments beyond info, their extremes not (values seen before): they carry
+            # the evidence of the fewest rows at this partition's extremes that move them.
+            k = _rows_behind_moments(grid, t, moved, center)
+            z[t, moved] = np.minimum(z[t, moved], max(cap, np.sqrt(2.0 * k)))
+        elif (alone or dragged) and not both_ends:
             z[t, moved] = np.minimum(z[t, moved], cap)
     return z
+
+
+# The moments one odd row drags, and the extremes that bound how far one row reaches.
+MOMENT_EXTREMES = {"mean": ("min", "max"), "length_mean": ("length_min", "length_max")}
+
+
+def _rows_behind_moments(grid: Grid, t: int, moved: np.ndarray, center: np.ndarray) -> float:
+    """The fewest rows of this partition that can have moved the column's moments this far.
+
+    A row at value ``x`` moves a mean of ``n`` rows by at most ``(x - mean) / n``, and no
+    row of the partition lies beyond its own min and max: so ``n * |shift|`` over the
+    distance from the expected mean to the extreme on that side is a lower bound on the
+    rows involved. Four goats among 3-letter species names move ``length_mean`` by 4/n:
+    four rows, scored like four rows of a new value (``_features.poisson_capped``,
+    sqrt(2 k)), not like a shift of the whole column. Infinite without a mean beside a
+    moved ``std``, or without the extremes to bound it.
+    """
+    where = {str(grid.statistics[j]): j
+             for j in np.flatnonzero(grid.columns == grid.columns[moved[0]])}
+    means = [j for j in moved if str(grid.statistics[j]) in MOMENT_EXTREMES]
+    if not means:
+        return np.inf
+    rows = 0.0
+    for j in means:
+        lo, hi = (where.get(s) for s in MOMENT_EXTREMES[str(grid.statistics[j])])
+        n, value, expected = grid.sizes[t, j], grid.values[t, j], center[t, j]
+        if lo is None or hi is None or not (np.isfinite(n) and n >= 1):
+            return np.inf
+        reach = grid.values[t, hi] - expected if value > expected else \
+            expected - grid.values[t, lo]
+        if not reach > 0:
+            return np.inf
+        rows = max(rows, n * abs(value - expected) / reach)
+    return rows
 
 
 # A count that never moved: one unit off scores this (warning at medium and high, info at
@@ -212,9 +254,10 @@ CONSTANT_UNIT = 7.5
 
 def constant_counts(grid: Grid, learn: np.ndarray, center: np.ndarray, scale: np.ndarray,
                     rows: np.ndarray, window: int, multipliers: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """An exact count that took one value in every partition of its window is expected
     to keep it: center that value, scale ``1 / CONSTANT_UNIT`` (times any tolerance).
+    Returns the center, the scale and where (rows x series) a count was held fixed.
 
     The count floor (0.5) says an integer count wobbles by about one; a count whose
     last ``window`` partitions (at least half of them observed) were all identical has
@@ -229,9 +272,10 @@ def constant_counts(grid: Grid, learn: np.ndarray, center: np.ndarray, scale: np
     from ._grid import EXACT_COUNTS
     from ._rolling import prior_quantile
 
+    held = np.zeros(grid.values.shape, dtype=bool)
     exact = np.flatnonzero(np.isin(grid.statistics, list(EXACT_COUNTS)))
     if exact.size == 0 or len(rows) == 0:
-        return center, scale
+        return center, scale, held
     first = int(rows.min())
     sub = learn[:, exact]
     low = prior_quantile(sub, window, 0.0, first, min_periods=max(2, window // 2))
@@ -244,20 +288,27 @@ def constant_counts(grid: Grid, learn: np.ndarray, center: np.ndarray, scale: np
     with np.errstate(invalid="ignore"):
         fixed = (low[at] == high[at]) & np.isfinite(low[at]) & ~one_more
     if not fixed.any():
-        return center, scale
+        return center, scale, held
     center, scale = center.copy(), scale.copy()
     r, c = np.nonzero(fixed)
     center[rows[r], exact[c]] = low[at][r, c]
     scale[rows[r], exact[c]] = np.fmin(scale[rows[r], exact[c]],
                                        multipliers[exact[c]] / CONSTANT_UNIT)
-    return center, scale
+    held[rows[r], exact[c]] = True
+    return center, scale, held
 
 
-def not_id_like(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``uniqueness`` is judged only where it is expected to be mostly unique (id-like).
+def not_id_like(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray,
+                held: np.ndarray | None = None) -> np.ndarray:
+    """``uniqueness`` is judged only where it is expected to be mostly unique (id-like),
+    and such a column's ``distinct_count`` is not judged beside it unless it is a
+    design invariant ``held`` by :func:`constant_counts` (51 states a day, one row each).
 
     On a category column, distinct / non-null only restates the row count (already
-    judged); on an id column it is the one statistic duplicated rows move.
+    judged); on an id column it is the one statistic duplicated rows move. There, in
+    turn, the distinct count is non-null rows x uniqueness, two things already judged:
+    like ``non_null_count`` (``_grid.NOT_SCORED``) it would only repeat a change of
+    the row count in every id-like column, and blame them before the table.
     """
     from ._features import ID_LIKE
 
@@ -266,11 +317,27 @@ def not_id_like(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray)
         return z
     z = z.copy()
     with np.errstate(invalid="ignore"):
-        off = ~(center[rows][:, series] >= ID_LIKE)
+        id_like = center[rows][:, series] >= ID_LIKE
     block = z[rows][:, series]
-    block[off] = 0.0
+    block[~id_like] = 0.0
     z[rows[:, None], series[None, :]] = block
+    if not DISTINCT_OF_IDS:
+        where = {c: j for j, (c, s) in enumerate(zip(grid.columns, grid.statistics))
+                 if s == "distinct_count"}
+        counts = np.array([where.get(c, -1) for c in grid.columns[series]])
+        has = counts >= 0
+        if has.any():
+            block = z[rows][:, counts[has]]
+            drop = id_like[:, has]
+            if held is not None:
+                drop &= ~held[rows][:, counts[has]]
+            block[drop] = 0.0
+            z[rows[:, None], counts[has][None, :]] = block
     return z
+
+
+# Whether an id-like column's distinct_count is judged beside its uniqueness (ablation).
+DISTINCT_OF_IDS = False
 
 
 def widened(grid: Grid, tolerance) -> np.ndarray:

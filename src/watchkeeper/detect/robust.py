@@ -150,7 +150,7 @@ class RobustDetector(BaseDetector):
                              start=int(rows.min()))
         levels = thresholds(self.sensitivity)
         multipliers = widened(grid, tolerance)
-        center, scale = constant_counts(grid, learn, model.center,
+        center, scale, held = constant_counts(grid, learn, model.center,
                                         model.scale * multipliers[None, :], rows, self.window,
                                         multipliers)
         z = z_scores(grid.values, center, scale)
@@ -158,7 +158,7 @@ class RobustDetector(BaseDetector):
         z = cap_seen_before(learn, grid.values, z, rows, self.window, self.min_history, levels[0])
         z = discrete_steps(grid, learn, z, center, rows, self.window, levels[0])
         z = uncorroborated(grid, z, center, rows, levels[0])
-        z = not_id_like(grid, z, center, rows)
+        z = not_id_like(grid, z, center, rows, held)
         z = agreement(grid, z, center, rows, levels[0], levels[1])
         return verdicts(grid, rows, z, center, scale,
                         seen_counts(grid.observed, seen_before), min_history=self.min_history,

@@ -1,0 +1,133 @@
+"""Round 4 of the detector: rows behind a moved moment, the table's uniqueness, and the
+distinct counts of id-like columns (docs/benchmarks.md, "Detection (issue 4)")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from watchkeeper.detect import RobustDetector, Severity
+from watchkeeper.detect import _judge
+from watchkeeper.detect._features import with_uniqueness
+from watchkeeper.detect._grid import to_grid
+
+from detect_histories import make_history, set_value
+
+
+def _split(history: pd.DataFrame):
+    last = sorted(history["partition"].unique())[-1]
+    return history[history["partition"] < last], history[history["partition"] == last], last
+
+
+def _with_species(history: pd.DataFrame, rows: int = 400) -> pd.DataFrame:
+    """``species``: 3-letter names every day (its length has no spread to learn)."""
+    parts = sorted(history["partition"].unique())
+    out = []
+    for day in parts:
+        out += [(day, "species", "non_null_count", float(rows)),
+                (day, "species", "null_fraction", 0.0),
+                (day, "species", "length_min", 3.0), (day, "species", "length_max", 3.0),
+                (day, "species", "length_mean", 3.0)]
+    extra = pd.DataFrame(out, columns=["partition", "column", "statistic", "value"])
+    return pd.concat([history, extra], ignore_index=True)
+
+
+def _species_score(verdict) -> float:
+    return max([e.score for e in verdict.columns if e.column == "species"], default=0.0)
+
+
+class TestRowsBehindAMoment:
+    def test_a_few_odd_rows_at_a_seen_extreme_are_info(self):
+        """Three 4-letter names among 400 move length_mean by 3/400: three rows, not a
+        shift of the column. The longest length moves by one (not beyond info), and the
+        moment, far beyond its band of a constant length, scores like three rows: info."""
+        history = _with_species(make_history())
+        past, new, day = _split(history)
+        odd = set_value(new, day, "species", "length_max", 4.0)
+        odd = set_value(odd, day, "species", "length_mean", 3.0 + 3 / 400)
+        verdict = RobustDetector().fit(past).judge(odd)[0]
+        assert 0 < _species_score(verdict) < 7.0
+        assert verdict.severity < Severity.WARNING
+
+    def test_a_shift_many_rows_must_make_alerts(self):
+        """The same extremes with length_mean up by 0.5 need 200 rows at length 4: a fault."""
+        history = _with_species(make_history())
+        past, new, day = _split(history)
+        bad = set_value(new, day, "species", "length_max", 4.0)
+        bad = set_value(bad, day, "species", "length_mean", 3.5)
+        verdict = RobustDetector().fit(past).judge(bad)[0]
+        assert verdict.severity >= Severity.WARNING
+        assert verdict.columns[0].column == "species"
+
+    def test_rows_behind_moments_is_a_lower_bound(self):
+        """n * shift / (extreme - expected): 400 * 0.01 / 1 = 4 rows."""
+        history = _with_species(make_history())
+        grid = to_grid(history)
+        t = len(grid.partitions) - 1
+        cols = {(c, s): j for j, (c, s) in enumerate(zip(grid.columns, grid.statistics))}
+        grid.values[t, cols[("species", "length_mean")]] = 3.01
+        grid.values[t, cols[("species", "length_max")]] = 4.0
+        center = np.full(grid.values.shape, 3.0)
+        moved = np.array([cols[("species", "length_mean")]])
+        assert _judge._rows_behind_moments(grid, t, moved, center) == \
+            __import__("pytest").approx(4.0)
+
+
+def _with_id(history: pd.DataFrame) -> pd.DataFrame:
+    """``order_id``: one value per row, every row non-null."""
+    ids = history[history["statistic"] == "row_count"].assign(column="order_id")
+    return pd.concat([history, ids.assign(statistic="non_null_count"),
+                      ids.assign(statistic="distinct_count")], ignore_index=True)
+
+
+class TestTableUniqueness:
+    def test_table_uniqueness_is_its_most_unique_column(self, history):
+        """``*`` uniqueness = the largest column uniqueness of the partition."""
+        grid = with_uniqueness(to_grid(_with_id(history)))
+        unique = {c: j for j, (c, s) in enumerate(zip(grid.columns, grid.statistics))
+                  if s == "uniqueness"}
+        assert set(unique) == {"city", "order_id", "*"}
+        np.testing.assert_allclose(grid.values[:, unique["*"]],
+                                   np.fmax(grid.values[:, unique["city"]],
+                                           grid.values[:, unique["order_id"]]))
+
+    def test_duplicated_rows_are_blamed_on_the_table(self, history):
+        """Rows arriving twice: the table is named first, its id column beside it, and the
+        id column's distinct count (rows x uniqueness) is not judged again."""
+        past, new, day = _split(_with_id(history))
+        doubled = new.copy()
+        doubled.loc[doubled["statistic"].isin(["non_null_count", "row_count"]), "value"] *= 1.6
+        verdict = RobustDetector().fit(past).judge(doubled)[0]
+        assert verdict.severity >= Severity.WARNING
+        assert verdict.columns[0].column == "*"
+        assert ("order_id", "uniqueness") in {(e.column, e.statistic) for e in verdict.columns}
+        assert ("order_id", "distinct_count") not in {(e.column, e.statistic)
+                                                      for e in verdict.columns}
+
+    def test_lost_rows_do_not_blame_the_id_column(self, history):
+        """A partial load moves the row count and, with it, an id column's distinct
+        count: only the row count is evidence (the distinct count restates it)."""
+        past, new, day = _split(_with_id(history))
+        half = new.copy()
+        half.loc[half["statistic"].isin(["non_null_count", "row_count", "distinct_count"])
+                 & (half["column"].isin(["*", "order_id", "amount"])), "value"] *= 0.4
+        verdict = RobustDetector().fit(past).judge(half)[0]
+        assert verdict.severity >= Severity.WARNING
+        assert verdict.columns[0].column == "*"
+        assert "order_id" not in {e.column for e in verdict.columns}
+
+    def test_a_held_distinct_count_of_an_id_like_column_still_counts(self):
+        """51 states with one row each: nulls in ``state`` lower its constant distinct
+        count, a design invariant, which is judged although the column is id-like."""
+        history = make_history()
+        rows = history[history["statistic"] == "row_count"]
+        state = pd.concat([rows.assign(column="state", statistic=s, value=51.0)
+                           for s in ("non_null_count", "distinct_count")]
+                          + [rows.assign(column="state", statistic="null_fraction", value=0.0)],
+                          ignore_index=True)
+        past, new, day = _split(pd.concat([history, state], ignore_index=True))
+        nulls = set_value(new, day, "state", "distinct_count", 46.0)
+        nulls = set_value(nulls, day, "state", "non_null_count", 46.0)
+        verdict = RobustDetector().fit(past).judge(nulls)[0]
+        assert ("state", "distinct_count") in {(e.column, e.statistic) for e in verdict.columns}
+        assert verdict.severity >= Severity.WARNING
