@@ -21,7 +21,7 @@ from watchkeeper import Kind, profile
 from watchkeeper.engine import Granularity
 from watchkeeper.errors import PartitionColumnError
 from watchkeeper.summaries import QUANTILES, statistics_for
-from watchkeeper.summaries.tolerance import KNOWN_GAPS, SKETCH, within
+from watchkeeper.summaries.tolerance import SKETCH, within
 
 DAY, WEEK, HOUR = Granularity.DAY, Granularity.WEEK, Granularity.HOUR
 APPROX_DISTINCT = frozenset({"distinct_count"})
@@ -84,9 +84,8 @@ class TestStatistics:
         columns = by_kind("string")
         assert mismatches(profiled(engine), "ts", DAY, columns, only=APPROX_DISTINCT) == []
 
-    @pytest.mark.notyet(["spark"], reason=KNOWN_GAPS[("pyspark", "distinct_count")])
     def test_distinct_count_exact_for_integers(self, engine):
-        """Integer codes have exact distinct counts where COUNT(DISTINCT) is cheap."""
+        """Integer codes have exact distinct counts on every engine (value counts)."""
         columns = ["i", KEYWORD]
         assert mismatches(profiled(engine), "ts", DAY, columns, only=APPROX_DISTINCT) == []
 

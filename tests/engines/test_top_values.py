@@ -1,4 +1,8 @@
-"""Top values: DuckDB's bounded-heap aggregate picks exactly what the ranked window picks."""
+"""The value-count query: top values, exact distinct counts and string statistics.
+
+DuckDB's bounded-heap aggregate must pick exactly what the ranked window (the
+PostgreSQL and Spark path) picks, and both must count what pandas counts.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,103 @@ import pandas as pd
 import pytest
 
 from watchkeeper.engine import ColumnInfo, Granularity, Kind, open_source
+from watchkeeper.engine import duck
 from watchkeeper.engine.relation import Relation
 
+FRAME = pd.DataFrame({
+    "ts": pd.to_datetime(["2024-01-01 01:00"] * 7 + ["2024-01-02 05:00"] * 5),
+    "a": ["x", "y", "y", "z", "z", "w", None, "b", "a", "c", "a", "b"],
+    "b": ["q", "p", "p", "r", "", "tt", "u", None, None, None, None, None],
+    "n": pd.array([1, 2, 2, 3, None, 5, 5, 7, 7, 7, 7, None], dtype="Int64"),
+})
+COLUMNS = [ColumnInfo("a", Kind.STRING, "string"), ColumnInfo("b", Kind.STRING, "string"),
+           ColumnInfo("n", Kind.NUMERIC, "int64")]
+DAY1, DAY2 = pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02")
 
-class TestTopValuesAggregate:
-    """``arg_min(arg, key, k)`` and ``row_number()`` agree, ties broken by value."""
 
+def _both(k):
+    with open_source(FRAME) as relation:
+        assert relation.backend == "duckdb"
+        windowed = Relation(relation.table, backend="duckdb (window path)", label="w")
+        return (relation.value_counts("ts", Granularity.DAY, COLUMNS, k),
+                windowed.value_counts("ts", Granularity.DAY, COLUMNS, k))
+
+
+class TestValueCounts:
     @pytest.mark.parametrize("k", [1, 2, 3, 10])
-    def test_same_values_and_counts_as_the_window(self, k):
+    def test_same_top_values_as_the_window(self, k):
         """Counts descending then value ascending, NULLs skipped, per column and day."""
-        frame = pd.DataFrame({
-            "ts": pd.to_datetime(["2024-01-01 01:00"] * 7 + ["2024-01-02 05:00"] * 5),
-            "a": ["x", "y", "y", "z", "z", "w", None, "b", "a", "c", "a", "b"],
-            "b": ["q", "p", "p", "r", "s", "t", "u", None, None, "m", "n", "o"],
-        })
-        columns = [ColumnInfo("a", Kind.STRING, "string"), ColumnInfo("b", Kind.STRING, "string")]
-        with open_source(frame) as relation:
-            assert relation.backend == "duckdb"
-            windowed = Relation(relation.table, backend="duckdb (window path)", label="w")
-            fast = relation.top_values("ts", Granularity.DAY, columns, k)
-            slow = windowed.top_values("ts", Granularity.DAY, columns, k)
+        fast, slow = _both(k)
         order = ["column", "partition", "count", "value"]
-        fast = fast.sort_values(order, ascending=[True, True, False, True], ignore_index=True)
-        slow = slow.sort_values(order, ascending=[True, True, False, True], ignore_index=True)
-        pd.testing.assert_frame_equal(fast, slow)
-        first_day_a = fast[(fast["column"] == "a") & (fast["partition"] == "2024-01-01")]
+        top_fast = fast.top.sort_values(order, ascending=[True, True, False, True],
+                                        ignore_index=True)
+        top_slow = slow.top.sort_values(order, ascending=[True, True, False, True],
+                                        ignore_index=True)
+        pd.testing.assert_frame_equal(top_fast, top_slow)
+        first_day_a = top_fast[(top_fast["column"] == "a") & (top_fast["partition"] == DAY1)]
         assert list(first_day_a["value"]) == ["y", "z", "w", "x"][:k]
+        assert set(top_fast["column"]) == {"a", "b"}  # integers get no top values
+        assert fast.states == slow.states
+
+    def test_counted_states_match_pandas(self):
+        found, _ = _both(3)
+        a1 = found.states_for(COLUMNS[0], DAY1)
+        assert a1 == {"non_null": 6, "empty": 0, "distinct": 4, "length_mean": 1.0,
+                      "length_min": 1, "length_max": 1}
+        b1 = found.states_for(COLUMNS[1], DAY1)
+        values = FRAME.loc[:6, "b"]
+        assert b1["non_null"] == values.notna().sum() == 7
+        assert b1["empty"] == 1 and b1["distinct"] == 6
+        assert b1["length_mean"] == pytest.approx(values.str.len().mean())
+        assert (b1["length_min"], b1["length_max"]) == (0, 2)
+        assert found.states_for(COLUMNS[2], DAY1) == {"distinct": 4}
+        assert found.states_for(COLUMNS[2], DAY2) == {"distinct": 1}
+
+    def test_a_partition_with_no_value_counts_zero(self):
+        found, _ = _both(3)
+        assert found.states_for(COLUMNS[1], DAY2) == {
+            "non_null": 0, "empty": 0, "distinct": 0, "length_mean": None,
+            "length_min": None, "length_max": None}
+
+
+class TestMemoryBudget:
+    def test_lowered_for_the_block_then_set_back(self):
+        con = duck.connect()
+        read = "SELECT current_setting('memory_limit')"
+        before = duck._bytes(con.con.execute(read).fetchone()[0])
+        with duck.memory_budget(con, 64 * 2**20):
+            assert con.con.execute(read).fetchone()[0] == "64.0 MiB"
+        assert duck._bytes(con.con.execute(read).fetchone()[0]) == pytest.approx(before, rel=0.01)
+        con.disconnect()
+
+    def test_never_raises_a_lower_limit(self):
+        con = duck.connect()
+        con.raw_sql("SET memory_limit = '32MB'")
+        read = "SELECT current_setting('memory_limit')"
+        before = con.con.execute(read).fetchone()[0]
+        with duck.memory_budget(con, 64 * 2**20):
+            assert con.con.execute(read).fetchone()[0] == before
+        con.disconnect()
+
+    @pytest.mark.parametrize("budget_mib", [48, 4])
+    def test_spills_instead_of_failing(self, monkeypatch, budget_mib):
+        """More distinct values than the budget holds: the counts are still exact.
+
+        48 MiB spills; 4 MiB is too little even to spill, so the query runs again
+        without the budget."""
+        monkeypatch.setattr(duck, "VALUE_COUNT_MEMORY", budget_mib * 2**20)
+        n = 400_000
+        frame = pd.DataFrame({"ts": pd.Timestamp("2024-01-01"),
+                              "id": [f"id-{i:09d}-padded-past-the-inline-length" for i in range(n)]})
+        info = ColumnInfo("id", Kind.STRING, "string")
+        with open_source(frame) as relation:
+            found = relation.value_counts("ts", Granularity.DAY, [info], 3)
+        states = found.states_for(info, pd.Timestamp("2024-01-01"))
+        assert states["distinct"] == states["non_null"] == n
+        assert list(found.top["value"]) == sorted(frame["id"])[:3]
+
+    def test_temp_directory_is_private(self):
+        con = duck.connect()
+        spill = con.con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+        assert "watchkeeper-" in spill and not spill.startswith(".tmp")
+        con.disconnect()

@@ -24,13 +24,20 @@ class StateContext:
     engine's capabilities (exact distinct counts at little cost; sampled quantiles)."""
 
     def __init__(self, quantiles: Sequence[float], exact_distinct: bool = True,
-                 sampled_quantiles: bool = False, float_modulo: bool = False,
-                 string_distinct: bool = True) -> None:
+                 sampled_quantiles: bool = False, float_modulo: bool = False) -> None:
         self.quantiles = list(quantiles)
         self.exact_distinct = exact_distinct
         self.sampled_quantiles = sampled_quantiles
         self.float_modulo = float_modulo
-        self.string_distinct = string_distinct
+
+
+COUNTED_STRING_STATES = frozenset(
+    {"non_null", "empty", "distinct", "length_mean", "length_min", "length_max"})
+"""States of a string column that its value counts (value, rows) give exactly.
+
+When the value-count query runs (it must group by every value for the top values
+anyway), a string column is left out of the fused scan entirely, and an integer
+column's exact distinct count comes from there too (``Relation.counted_states``)."""
 
 
 QUANTILE_SAMPLE = 4096
@@ -83,14 +90,12 @@ def _finite_or_null(x: ir.Column) -> ir.Column:
     return ibis.ifelse(_finite(x), x, ibis.null())
 
 
-def _distinct(x: ir.Column, c: StateContext) -> ir.Scalar | None:
+def _distinct(x: ir.Column, c: StateContext) -> ir.Scalar:
     # Integers are often codes, where a change of one must be visible: count them
     # exactly where the engine does so cheaply (DuckDB's HyperLogLog errs by up to
     # ~25%). Floats are nearly all distinct and exact counting doubled the scan: a
-    # sketch. Strings get a sketch here too, only as a fallback: the top-values query
-    # groups by every value anyway and returns their exact count for free.
-    if x.type().is_string() and not c.string_distinct:
-        return None  # the top-values query counts them exactly
+    # sketch. Strings (and, normally, integers) are counted exactly by the value-count
+    # query instead; this is the fallback when it does not run.
     if c.exact_distinct and x.type().is_integer():
         return x.nunique()
     return x.approx_nunique()

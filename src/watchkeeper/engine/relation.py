@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from ..errors import PartitionColumnError
-from .aggregates import STATES, StateContext, kind_of
+from . import duck
+from .aggregates import COUNTED_STRING_STATES, STATES, StateContext, kind_of
 from .parquet_footers import footer_counts
 from .types import ColumnInfo, Granularity, Kind
 
@@ -50,11 +53,12 @@ class Relation:
 
     def __init__(self, table: ir.Table, *, backend: str, label: str,
                  close: Callable[[], None] | None = None,
-                 parquet_files: Sequence[str] = ()) -> None:
+                 parquet_files: Sequence[str] = (), owned_duckdb=None) -> None:
         self.table = table
         self.backend = backend
         self.label = label
         self._close = close
+        self._duckdb = owned_duckdb  # a DuckDB backend watchkeeper opened: its settings are ours
         self.parquet_files = list(parquet_files)  # lets partition_counts read footers
         self._file_ranges: tuple[str, dict] | None = None  # (column, {file: (min, max)})
         self._subsets: dict[tuple[str, ...], ir.Table] = {}
@@ -194,14 +198,27 @@ class Relation:
         return out.sort_values("partition", ignore_index=True)
 
     # -- the fused summary query -------------------------------------------
+    def counted_states(self, info: ColumnInfo) -> frozenset[str]:
+        """The states of ``info`` that :meth:`value_counts` computes exactly.
+
+        Every state of a string column, and the distinct count of an integer column
+        (on every engine: a GROUP BY value is cheap where several COUNT(DISTINCT) in
+        one scan are not, e.g. on Spark).
+        """
+        if info.kind is Kind.STRING:
+            return COUNTED_STRING_STATES
+        if info.kind is Kind.NUMERIC and self.table.schema()[info.name].is_integer():
+            return _COUNTED_DISTINCT
+        return frozenset()
+
     def aggregate_states(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
                          quantiles: Sequence[float],
                          partitions: Sequence[pd.Timestamp] | None = None,
-                         string_distinct: bool = True) -> list[dict]:
+                         value_counted: bool = False) -> list[dict]:
         """One GROUP BY partition query computing every state of every column.
 
-        ``string_distinct=False`` leaves out the strings' distinct counts when the
-        top-values query will count them exactly anyway.
+        ``value_counted=True`` leaves out the states that :meth:`value_counts` will
+        compute exactly (``counted_states``): string columns drop out of this scan.
 
         Returns one record per partition: ``{"partition": ts, "row_count": n,
         "states": {column: {state: value}}}``.
@@ -210,18 +227,17 @@ class Relation:
         ctx = StateContext(quantiles,
                            exact_distinct=_EXACT_DISTINCT_IS_CHEAP.get(self.backend, False),
                            sampled_quantiles=self.backend in _SAMPLED_QUANTILES,
-                           float_modulo=self.backend in _FLOAT_MODULO,
-                           string_distinct=string_distinct)
+                           float_modulo=self.backend in _FLOAT_MODULO)
         metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):
             x = table[info.name]
+            skip = self.counted_states(info) if value_counted else frozenset()
             for state, build in STATES[info.kind].items():
-                expr = build(x, ctx)
-                if expr is None:  # this engine gets the state elsewhere
+                if state in skip:
                     continue
                 alias = f"c{i}_{state}"
-                metrics[alias] = expr
+                metrics[alias] = build(x, ctx)
                 slots.append((alias, info.name, state))
         key = self._partition_key(column, grain, table)
         frame = self._execute(table.group_by(key).aggregate(**metrics))
@@ -236,43 +252,70 @@ class Relation:
                             "row_count": int(row["row_count"]), "states": states})
         return sorted(records, key=lambda r: r["partition"])
 
-    def top_values(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo], k: int,
-                   partitions: Sequence[pd.Timestamp] | None = None) -> pd.DataFrame:
-        """The k most frequent values per (column, partition), in one UNION ALL query.
+    def value_counts(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
+                     k: int, partitions: Sequence[pd.Timestamp] | None = None) -> ValueCounts:
+        """Count every value of ``columns`` per partition, in one UNION ALL query.
 
-        The query groups by every distinct value anyway, so it also returns the exact
-        number of distinct values per (column, partition) in ``distinct``, for free.
+        From the counts come, exactly: the k most frequent values of each string
+        column, and the ``counted_states`` of each column (distinct count; for
+        strings also non-null and empty counts and length statistics). Columns
+        with no counted state are ignored.
+
+        On a DuckDB connection watchkeeper opened, the query runs under a memory
+        budget (``duck.VALUE_COUNT_MEMORY``): its hash tables hold one entry per
+        distinct (column, partition, value), which grows with the data, so past the
+        budget DuckDB spills them to a temporary directory instead.
         """
+        columns = [c for c in columns if self.counted_states(c)]
         if not columns:
-            return pd.DataFrame(columns=["column", "partition", "value", "count", "distinct"])
+            return ValueCounts(_empty_top(), {})
         table = self._restricted(column, grain, partitions)
         key = self._partition_key(column, grain, table)
         parts = []
         for i, info in enumerate(columns):
             x = table[info.name]
-            parts.append(
-                table.filter(x.notnull())
-                .group_by([key, x.cast("string").name("value")])
-                .aggregate(n=ibis._.count())
-                .mutate(col=ibis.literal(i, type="int32"))
-            )
+            if info.kind is Kind.STRING:
+                parts.append(table.filter(x.notnull())
+                             .group_by([key, x.cast("string").name("value")])
+                             .aggregate(n=ibis._.count())
+                             .mutate(col=ibis.literal(i, type="int32")))
+            else:  # counted for its distinct values only; no top values
+                grouped = (table.filter(x.notnull()).group_by([key, x.name("v")])
+                           .aggregate(n=ibis._.count()))
+                parts.append(grouped.select(_PARTITION, value=ibis.null("string"), n=grouped.n,
+                                            col=ibis.literal(i, type="int32")))
         union = ibis.union(*parts, distinct=False)
+        per_column = {
+            "distinct": union.count(),
+            "non_null": union.n.sum(),
+            "empty": ibis.ifelse(union.value == "", union.n, 0).sum(),
+            "length_sum": (union.value.length().cast("int64") * union.n).sum(),
+            "length_min": union.value.length().min(),
+            "length_max": union.value.length().max(),
+        }
         if self.backend in _KEEPS_TOP_K:
-            frame = self._execute(_top_k_by_aggregate(union, k))
+            expr = _top_k_by_aggregate(union, max(k, 1), per_column)
         else:
             group = [union.col, union[_PARTITION]]
+            window = ibis.window(group_by=group)
             rank = ibis.row_number().over(group_by=group, order_by=[union.n.desc(), union.value])
-            distinct = union.n.count().over(group_by=group)
-            frame = self._execute(union.mutate(rank=rank, distinct=distinct)
-                                  .filter(ibis._.rank < k))
-        names = [info.name for info in columns]
-        return pd.DataFrame({
-            "column": [names[int(i)] for i in frame["col"]],
-            "partition": [to_utc_naive(v) for v in frame[_PARTITION]],
-            "value": frame["value"].astype(object).to_numpy(),
-            "count": frame["n"].astype("int64").to_numpy(),
-            "distinct": frame["distinct"].astype("int64").to_numpy(),
-        })
+            expr = (union.mutate(rank=rank, **{name: agg.over(window)
+                                               for name, agg in per_column.items()})
+                    .filter(ibis._.rank < max(k, 1)))
+        budgeted = self._budget_connection()
+        try:
+            with duck.memory_budget(budgeted, duck.VALUE_COUNT_MEMORY):
+                frame = self._execute(expr)
+        except QueryFailed as exc:
+            if budgeted is None or "Out of Memory" not in str(exc):
+                raise
+            # Some plans need more than the budget even when spilling: run it unbudgeted.
+            frame = self._execute(expr)
+        return _value_counts(frame, columns, k)
+
+    def _budget_connection(self):
+        """The DuckDB connection to budget: only one watchkeeper opened itself."""
+        return self._duckdb if self.backend == "duckdb" else None
 
     def _execute(self, expr: ir.Table) -> pd.DataFrame:
         try:
@@ -285,6 +328,7 @@ class Relation:
 
 
 _KEEPS_TOP_K = {"duckdb"}  # engines with arg_min(arg, key, k): a bounded heap per group
+_COUNTED_DISTINCT = frozenset({"distinct"})
 _VALUE_COUNT = dt.Struct({"value": "string", "n": "int64"})
 _RANK_KEY = dt.Struct({"neg_n": "int64", "value": "string"})
 
@@ -294,7 +338,7 @@ def _arg_min_k(arg: _VALUE_COUNT, key: _RANK_KEY, k: int) -> dt.Array(_VALUE_COU
     """DuckDB's ``arg_min(arg, key, k)``: the k args with the smallest keys."""
 
 
-def _top_k_by_aggregate(union: ir.Table, k: int) -> ir.Table:
+def _top_k_by_aggregate(union: ir.Table, k: int, per_column: dict[str, ir.Scalar]) -> ir.Table:
     """The same k values as the ranked window (count descending, then value), in less time.
 
     The window sorts every distinct value of every partition (millions for an
@@ -303,9 +347,69 @@ def _top_k_by_aggregate(union: ir.Table, k: int) -> ir.Table:
     key = ibis.struct({"neg_n": -union.n, "value": union.value})
     arg = ibis.struct({"value": union.value, "n": union.n})
     top = union.group_by([union.col, union[_PARTITION]]).aggregate(
-        top=_arg_min_k(arg, key, k), distinct=union.count())
+        top=_arg_min_k(arg, key, k), **per_column)
     flat = top.unnest("top")
-    return flat.select("col", _PARTITION, "distinct", value=flat.top["value"], n=flat.top["n"])
+    return flat.select("col", _PARTITION, *per_column, value=flat.top["value"], n=flat.top["n"])
+
+
+@dataclass
+class ValueCounts:
+    """What :meth:`Relation.value_counts` found.
+
+    ``top``: ``column, partition, value, count``, the k most frequent values of each
+    string column per partition. ``states``: ``{(column, partition): {state: value}}``,
+    the counted states (``Relation.counted_states``) of each column and partition
+    that has a non-null value; :meth:`states_for` fills in the others.
+    """
+
+    top: pd.DataFrame
+    states: dict[tuple[str, pd.Timestamp], dict[str, object]]
+
+    def states_for(self, info: ColumnInfo, partition: pd.Timestamp) -> dict[str, object]:
+        found = self.states.get((info.name, partition))
+        if found is not None:
+            return found
+        if info.kind is Kind.STRING:  # no non-null value in this partition
+            return {"non_null": 0, "empty": 0, "distinct": 0, "length_mean": None,
+                    "length_min": None, "length_max": None}
+        return {"distinct": 0}
+
+
+def _empty_top() -> pd.DataFrame:
+    return pd.DataFrame({"column": pd.Series(dtype=object), "partition": pd.Series(
+        dtype="datetime64[ns]"), "value": pd.Series(dtype=object),
+        "count": pd.Series(dtype="int64")})
+
+
+def _value_counts(frame: pd.DataFrame, columns: Sequence[ColumnInfo], k: int) -> ValueCounts:
+    names = [info.name for info in columns]
+    strings = {i for i, info in enumerate(columns) if info.kind is Kind.STRING}
+    col = frame["col"].astype("int64").to_numpy()
+    partitions = [to_utc_naive(v) for v in frame[_PARTITION]]
+    states: dict[tuple[str, pd.Timestamp], dict[str, object]] = {}
+    for j, row in enumerate(frame.itertuples(index=False)):
+        i = int(col[j])
+        key = (names[i], partitions[j])
+        if key in states:
+            continue
+        if i in strings:
+            non_null = int(row.non_null)
+            states[key] = {"non_null": non_null, "empty": int(row.empty),
+                           "distinct": int(row.distinct),
+                           "length_mean": float(row.length_sum) / non_null,
+                           "length_min": int(row.length_min), "length_max": int(row.length_max)}
+        else:
+            states[key] = {"distinct": int(row.distinct)}
+    keep = pd.Series([i in strings for i in col], dtype=bool).to_numpy() if k > 0 else (
+        np.zeros(len(frame), dtype=bool))
+    top = pd.DataFrame({
+        "column": [names[i] for i in col[keep]],
+        "partition": pd.Series([p for p, kept in zip(partitions, keep) if kept],
+                               dtype="datetime64[ns]"),
+        "value": frame["value"].astype(object).to_numpy()[keep],
+        "count": frame["n"].astype("int64").to_numpy()[keep],
+    })
+    return ValueCounts(top, states)
 
 
 def _counts_frame(partitions, counts) -> pd.DataFrame:

@@ -120,7 +120,7 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
         ) from None
     files = _parquet_files(con, spec) if spec.format == "parquet" else []
     return Relation(table, backend="duckdb", label=label, close=con.disconnect,
-                    parquet_files=files)
+                    parquet_files=files, owned_duckdb=con)
 
 
 def _parquet_files(con, spec: SourceSpec) -> list[str]:
@@ -146,7 +146,7 @@ def _open_duckdb(spec: SourceSpec, label: str) -> Relation:
         raise SourceError(f"cannot open DuckDB database {spec.location!r}: "
                           f"{str(exc).splitlines()[0]}") from None
     return Relation(_lookup(con, spec, label), backend="duckdb", label=label,
-                    close=con.disconnect)
+                    close=con.disconnect, owned_duckdb=con)
 
 
 def _open_postgres(spec: SourceSpec, label: str) -> Relation:
@@ -230,7 +230,8 @@ def _open_object(obj, label: str) -> Relation:
         except Exception as exc:
             con.disconnect()
             raise SourceError(f"cannot read the {module} frame: {str(exc).splitlines()[0]}") from None
-        return Relation(table, backend="duckdb", label=label, close=con.disconnect)
+        return Relation(table, backend="duckdb", label=label, close=con.disconnect,
+                        owned_duckdb=con)
     raise SourceError(
         f"cannot summarize a {type(obj).__name__}: pass a path, a source URL, a pandas/Polars/"
         "Arrow frame, a Spark DataFrame or an Ibis table"

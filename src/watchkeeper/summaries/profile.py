@@ -123,29 +123,40 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
 
     restrict = None if len(todo) == len(counts) else todo
     progress(f"summarizing {len(todo)} partitions", 0, 2)
-    # Strings' exact distinct counts come from the top-values query when it runs.
+    # Strings (all their states) and integers (their exact distinct counts) are
+    # counted by the value-count query when it runs, not by the fused scan.
+    counted = [c for c in columns if relation.counted_states(c)] if top_k > 0 else []
     records, failed = _aggregate_isolating(relation, partition_column, grain, columns, restrict,
-                                           string_distinct=top_k <= 0)
+                                           value_counted=bool(counted))
     notices += failed
     failed_names = {n.column for n in failed}
     good = [c for c in columns if c.name not in failed_names]
+    counted = [c for c in counted if c.name not in failed_names]
     progress(f"summarizing {len(todo)} partitions", 1, 2)
 
-    strings = [c for c in good if c.kind is Kind.STRING]
-    top = pd.DataFrame(columns=["column", "partition", "value", "count", "distinct"])
-    if strings and top_k > 0:
+    top = pd.DataFrame(columns=["column", "partition", "value", "count"])
+    if counted:
         try:
-            top = relation.top_values(partition_column, grain, strings, top_k, restrict)
+            found = relation.value_counts(partition_column, grain, counted, top_k, restrict)
         except QueryFailed as exc:
-            notices.append(Notice("*", f"top values, top_ratio and string distinct counts could "
-                                       f"not be computed ({exc})"))
+            notices.append(Notice("*", f"top values could not be computed ({first_line(exc)}); "
+                                       "distinct counts of strings are approximate"))
+            fallback, more = _aggregate_isolating(relation, partition_column, grain, counted,
+                                                  restrict, value_counted=False)
+            notices += more
+            _add_states(records, fallback)
+            lost = {n.column for n in more}
+            good = [c for c in good if c.name not in lost]
+        else:
+            top = found.top
+            for part in records:
+                for info in counted:
+                    part["states"][info.name].update(found.states_for(info, part["partition"]))
     progress(f"summarizing {len(todo)} partitions", 2, 2)
 
-    by_group = top.groupby(["column", "partition"]).agg(top=("count", "max"),
-                                                        distinct=("distinct", "first"))
-    top_summary = {key: (int(row.top), int(row.distinct))
-                   for key, row in zip(by_group.index, by_group.itertuples())}
-    stats = long_frame(records, good, grain, top_summary)
+    top_count = {key: int(n) for key, n in top.groupby(["column", "partition"])["count"].max()
+                 .items()}
+    stats = long_frame(records, good, grain, top_count)
     non_null = {(c, p): v for p, c, s, v in stats.itertuples(index=False, name=None)
                 if s == "non_null_count"}
     tops = top_value_frame(top, non_null)
@@ -178,7 +189,7 @@ def _changed_partitions(counts: pd.DataFrame, store: Store | None, name: str, fi
 
 
 def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granularity,
-                         columns: Sequence[ColumnInfo], partitions, string_distinct: bool
+                         columns: Sequence[ColumnInfo], partitions, value_counted: bool
                          ) -> tuple[list[dict], list[Notice]]:
     """Run the fused query; if the engine rejects it, bisect to find the guilty columns.
 
@@ -188,7 +199,7 @@ def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granu
     quantiles = list(QUANTILES.values())
     try:
         return relation.aggregate_states(partition_column, grain, columns, quantiles,
-                                         partitions, string_distinct=string_distinct), []
+                                         partitions, value_counted=value_counted), []
     except QueryFailed as exc:
         if len(columns) <= 1:
             if not columns:
@@ -196,10 +207,20 @@ def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granu
             return [], [Notice(columns[0].name, f"could not be summarized ({first_line(exc)})")]
     middle = len(columns) // 2
     left, left_notes = _aggregate_isolating(relation, partition_column, grain, columns[:middle],
-                                            partitions, string_distinct)
+                                            partitions, value_counted)
     right, right_notes = _aggregate_isolating(relation, partition_column, grain,
-                                              columns[middle:], partitions, string_distinct)
+                                              columns[middle:], partitions, value_counted)
     return _merge(left, right), left_notes + right_notes
+
+
+def _add_states(records: list[dict], more: list[dict]) -> None:
+    """Add the column states of ``more`` to the records of the same partitions."""
+    by_partition = {r["partition"]: r for r in more}
+    for record in records:
+        extra = by_partition.get(record["partition"])
+        if extra is not None:
+            for name, states in extra["states"].items():
+                record["states"].setdefault(name, {}).update(states)
 
 
 def _merge(left: list[dict], right: list[dict]) -> list[dict]:

@@ -44,12 +44,11 @@ def _epoch(value) -> float | None:
 
 
 def column_statistics(info: ColumnInfo, states: dict, row_count: int, partition: pd.Timestamp,
-                      grain: Granularity, top: tuple[int, int] | None
-                      ) -> dict[str, float | None]:
+                      grain: Granularity, top_count: int | None) -> dict[str, float | None]:
     """All statistics of one column in one partition, keyed by vocabulary name.
 
-    ``top`` is ``(count of the most frequent value, exact distinct count)`` from the
-    top-values query, when it ran (string columns).
+    ``top_count`` is the count of the most frequent value, from the value-count
+    query, when it ran (string columns).
     """
     nn = _num(states.get("non_null")) or 0.0
     out: dict[str, float | None] = {
@@ -74,13 +73,8 @@ def column_statistics(info: ColumnInfo, states: dict, row_count: int, partition:
         out["distinct_count"] = _num(states["distinct"])
     elif kind is Kind.STRING:
         out["empty_fraction"] = _ratio(states["empty"], nn)
-        if top:
-            out["distinct_count"] = float(top[1])
-        elif "distinct" in states:
-            out["distinct_count"] = _num(states["distinct"])
-        else:  # the top-values query ran and found no value, or failed (a notice says so)
-            out["distinct_count"] = 0.0 if nn == 0 else None
-        out["top_ratio"] = _ratio(top[0] if top else None, nn)
+        out["distinct_count"] = _num(states["distinct"])
+        out["top_ratio"] = _ratio(top_count, nn)
         out["length_mean"] = _num(states["length_mean"])
         out["length_min"] = _num(states["length_min"])
         out["length_max"] = _num(states["length_max"])
@@ -102,7 +96,7 @@ def _isna(value) -> bool:
 
 
 def long_frame(records: Iterable[dict], columns: Sequence[ColumnInfo], grain: Granularity,
-               top: dict[tuple[str, pd.Timestamp], tuple[int, int]]) -> pd.DataFrame:
+               top_count: dict[tuple[str, pd.Timestamp], int]) -> pd.DataFrame:
     """The statistics of every partition record as ``partition, column, statistic, value``."""
     rows: list[tuple] = []
     for record in records:
@@ -113,7 +107,7 @@ def long_frame(records: Iterable[dict], columns: Sequence[ColumnInfo], grain: Gr
             if states is None:
                 continue
             stats = column_statistics(info, states, n, partition, grain,
-                                      top.get((info.name, partition)))
+                                      top_count.get((info.name, partition)))
             rows.extend((partition, info.name, name, value) for name, value in stats.items())
     return pd.DataFrame(rows, columns=["partition", "column", "statistic", "value"])
 

@@ -32,17 +32,13 @@ EXACT = Tolerance("relative", 1e-9, "counts, fractions and moments: float roundi
 TEMPORAL = Tolerance("absolute", 1e-6, "seconds since the epoch: exact to the microsecond")
 RANK = Tolerance("rank", 0.02, "engines use different quantile sketches (t-digest, "
                  "Greenwald-Khanna) or exact interpolation")
-DISTINCT = Tolerance("relative", 1e-9, "distinct_count of strings (every engine, counted by "
-                     "the top-values query) and integers (DuckDB, PostgreSQL): exact")
-SKETCH = Tolerance("relative", 0.30, "distinct_count of floats and decimals (every engine), and "
-                   "of integers on Spark: DuckDB's HyperLogLog errs by up to ~25% (measured), "
-                   "Spark's HLL++ has a 5% relative standard deviation")
+DISTINCT = Tolerance("relative", 1e-9, "distinct_count of strings and integers (every engine, "
+                     "counted by the value-count query): exact")
+SKETCH = Tolerance("relative", 0.30, "distinct_count of floats and decimals (DuckDB, Spark): "
+                   "DuckDB's HyperLogLog errs by up to ~25% (measured), Spark's HLL++ has a 5% "
+                   "relative standard deviation")
 
-KNOWN_GAPS = {
-    ("pyspark", "distinct_count"): "Spark keeps its HLL++ sketch for integers (several "
-                                   "COUNT(DISTINCT) expand every row once each); its default "
-                                   "rsd is 5%, so estimates miss exactness",
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 """Where an engine misses a target tolerance, and why (the conformance suite marks them)."""
 
 _SPECIAL = {**{name: RANK for name in QUANTILES}, "distinct_count": DISTINCT}
