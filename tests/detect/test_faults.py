@@ -84,6 +84,14 @@ class TestFaults:
             out, _ = inject(frame, "category_merged", np.random.default_rng(seed))
             assert set(out["c"]) == {"a", "c"} and (out["c"] == "a").sum() == 97
 
+    def test_category_merged_leaves_nulls_alone(self):
+        """Only the merged category's rows change: NULLs of a nullable string column stay."""
+        frame = pd.DataFrame({"race": pd.array(["White"] * 50 + ["Black"] * 30 + [None] * 20,
+                                               dtype="string")})
+        out, _ = inject(frame, "category_merged", np.random.default_rng(0))
+        assert out["race"].isna().sum() == 20
+        assert set(out["race"].dropna()) == {"White"}
+
     def test_category_merged_skips_tables_without_such_a_category(self):
         """Names or ids (no second category of >= 5%) are not eligible: the fault is skipped."""
         frame = pd.DataFrame({"name": [f"n{i}" for i in range(40)] + ["n0"] * 60})

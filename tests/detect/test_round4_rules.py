@@ -8,7 +8,7 @@ import pandas as pd
 
 from watchkeeper.detect import RobustDetector, Severity
 from watchkeeper.detect import _judge
-from watchkeeper.detect._features import with_uniqueness
+from watchkeeper.detect._features import null_partners, with_uniqueness
 from watchkeeper.detect._grid import to_grid
 
 from detect_histories import make_history, set_value
@@ -131,3 +131,63 @@ class TestTableUniqueness:
         verdict = RobustDetector().fit(past).judge(nulls)[0]
         assert ("state", "distinct_count") in {(e.column, e.statistic) for e in verdict.columns}
         assert verdict.severity >= Severity.WARNING
+
+
+def _with_block(history: pd.DataFrame, seed: int = 3) -> pd.DataFrame:
+    """``race`` and ``gender``: null together (same rows) on 5-30% of rows, day to day."""
+    rng = np.random.default_rng(seed)
+    parts = sorted(history["partition"].unique())
+    out = []
+    for day in parts:
+        share = float(rng.uniform(0.05, 0.3))
+        for column in ("race", "gender", "reason"):
+            out += [(day, column, "null_fraction", share), (day, column, "non_null_count", 100.0),
+                    (day, column, "distinct_count", 5.0)]
+    extra = pd.DataFrame(out, columns=["partition", "column", "statistic", "value"])
+    return pd.concat([history, extra], ignore_index=True)
+
+
+class TestNullGap:
+    def test_partners_are_columns_null_on_the_same_rows(self, history):
+        """Equal null fractions partition after partition make partners; others are not."""
+        grid = to_grid(_with_block(history))
+        partners = null_partners(grid)
+        assert partners == {"race": ("gender", "reason"), "gender": ("race", "reason"),
+                            "reason": ("gender", "race")}
+
+    def test_nulls_in_one_field_of_a_block_alert_and_name_it(self, history):
+        """10% more nulls in ``gender`` alone: inside the block's own swing (5-30%), but
+        its gap to ``race`` and ``reason`` jumps from 0; ``gender`` is named first."""
+        past, new, day = _split(_with_block(history))
+        share = float(new[(new["column"] == "race") & (new["statistic"] == "null_fraction")]
+                      ["value"].iloc[0])
+        bad = set_value(new, day, "gender", "null_fraction", share + 0.1 * (1 - share))
+        verdict = RobustDetector().fit(past).judge(bad)[0]
+        assert verdict.severity >= Severity.WARNING
+        assert (verdict.columns[0].column, verdict.columns[0].statistic) == \
+            ("gender", "null_gap")
+        plain = RobustDetector().fit(past)
+        assert plain.null_partners_["gender"] == ("race", "reason")
+
+    def test_the_block_moving_together_is_normal(self, history):
+        """All three fields at a new (seen) level together: no gap, no alert from it."""
+        past, new, day = _split(_with_block(history))
+        moved = new.copy()
+        moved.loc[moved["statistic"].eq("null_fraction")
+                  & moved["column"].isin(["race", "gender", "reason"]), "value"] = 0.28
+        verdict = RobustDetector().fit(past).judge(moved)[0]
+        assert "null_gap" not in {e.statistic for e in verdict.columns}
+
+    def test_backtest_and_judge_agree(self, history):
+        """The gap is judged the same way in a backtest as live."""
+        frame = _with_block(history)
+        last = max(frame["partition"])
+        bad = frame.copy()
+        mask = (bad["partition"] == last) & (bad["column"] == "gender") & \
+            (bad["statistic"] == "null_fraction")
+        bad.loc[mask, "value"] = bad.loc[mask, "value"] + 0.1
+        replay = RobustDetector().backtest(bad)[-1]
+        live = RobustDetector().fit(bad[bad["partition"] < last]).judge(
+            bad[bad["partition"] == last])[0]
+        assert replay.severity == live.severity
+        assert replay.score == __import__("pytest").approx(live.score)

@@ -91,7 +91,10 @@ def category_merged(frame, column, rng):
         raise ConfigError(f"column {column!r} has no category of >= 5% of rows besides the "
                           "most frequent: pick a category column")
     victim = candidates[int(rng.integers(len(candidates)))]
-    return frame.assign(**{column: frame[column].where(frame[column] != victim, shares.index[0])})
+    # Only the victim's rows change: a NULL stays NULL (with nullable dtypes, NULL != victim
+    # is NULL, which ``where`` would have treated as "replace" too).
+    keep = frame[column].ne(victim).fillna(True).astype(bool)
+    return frame.assign(**{column: frame[column].where(keep, shares.index[0])})
 
 
 MERGE_SHARE = 0.05  # the documented size of a merged category

@@ -35,7 +35,7 @@ import pandas as pd
 ID_LIKE = 0.5
 TABLE = "*"  # the table-level column (summaries.vocabulary.TABLE_COLUMN)
 TOP_FEATURES = ("vanished_share", "new_share")
-DERIVED = frozenset({"uniqueness", *TOP_FEATURES})
+DERIVED = frozenset({"uniqueness", "null_gap", *TOP_FEATURES})
 TOP_COLUMNS = ("partition", "column", "rank", "value", "ratio")
 
 
@@ -91,6 +91,112 @@ def with_uniqueness(grid):
 
 # Whether the table's uniqueness (its most unique column's) is a series (ablation).
 TABLE_UNIQUENESS = True
+
+
+# Two columns are null together when their null fractions are exactly equal on at least
+# this share of the partitions where either has nulls (and on at least ``MIN_SHARED``).
+CO_NULL_SHARE = 0.5
+MIN_SHARED = 14
+
+
+def null_partners(grid) -> dict[str, tuple[str, ...]]:
+    """For each column, the columns it is null together with (same rows: a block of fields
+    filled or missing as one, e.g. what an outer join did not find).
+
+    Read from the null fractions of ``grid``: exactly equal on at least
+    :data:`CO_NULL_SHARE` of the partitions where either has nulls. Equal counts day
+    after day are the marginal signature of nulls on the same rows; columns merely
+    correlated are not partners. Found by sorting each partition's null fractions
+    (equal ones are adjacent), so it costs O(T K log K), not a pass per pair.
+    """
+    series = np.flatnonzero(grid.statistics == "null_fraction")
+    if series.size < 2:
+        return {}
+    values = grid.values[grid.observed][:, series]
+    present = np.isfinite(values) & (values > 0)
+    varying = present.sum(axis=0) >= MIN_SHARED
+    if varying.sum() < 2:
+        return {}
+    idx = np.flatnonzero(varying)
+    block = np.where(present[:, idx], values[:, idx], np.nan)  # NaN sorts last, never equal
+    order = np.argsort(block, axis=1, kind="stable")
+    ranked = np.take_along_axis(block, order, axis=1)
+    equal = ranked[:, 1:] == ranked[:, :-1]  # ties are adjacent once sorted
+    pairs: dict[tuple[int, int], int] = {}
+    for t in np.flatnonzero(equal.any(axis=1)):  # only partitions with a tie at all
+        row, at = order[t], np.flatnonzero(equal[t])  # row[i] == row[i + 1] for i in at
+        for run in np.split(at, np.flatnonzero(np.diff(at) > 1) + 1):
+            group = np.sort(row[run[0]:run[-1] + 2])
+            for a in range(len(group)):
+                for b in range(a + 1, len(group)):
+                    key = (int(group[a]), int(group[b]))
+                    pairs[key] = pairs.get(key, 0) + 1
+    if not pairs:
+        return {}
+    either = present[:, idx]
+    out: dict[str, list[str]] = {}
+    names = grid.columns[series][idx]
+    for (a, b), equal in pairs.items():
+        shared = int((either[:, a] | either[:, b]).sum())
+        if equal >= MIN_SHARED and equal >= CO_NULL_SHARE * shared:
+            out.setdefault(str(names[a]), []).append(str(names[b]))
+            out.setdefault(str(names[b]), []).append(str(names[a]))
+    return {c: tuple(sorted(p)) for c, p in out.items()}
+
+
+def with_null_gaps(grid, partners: dict[str, tuple[str, ...]]):
+    """``grid`` with a ``null_gap`` series per column that has null partners (values filled in).
+
+    ``null_gap`` = the column's null fraction minus the median of its block's (itself and
+    its partners). Nulls written into one field of a block (a bug in one mapping) move
+    it by their share, while the day-to-day swings of the block (more stops of a kind
+    that records no race or gender) cancel: the gap is as quiet as a row or two, so 10%
+    nulls in one field is a clear change where its own null fraction swings by several
+    points. In a
+    block of three or more the median is an unaffected field's, so the other fields'
+    gaps stay near 0 and the culprit is named (a pair splits the gap). Its noise
+    floor is binomial (a fraction of the rows), its band is clipped to [-1, 1].
+    """
+    from ._grid import Grid
+
+    if not partners:
+        return grid
+    where = {str(c): j for j, (c, s) in enumerate(zip(grid.columns, grid.statistics))
+             if s == "null_fraction"}
+    gaps, sizes, names = [], [], []
+    for column, others in partners.items():
+        if column not in where or not all(o in where for o in others):
+            continue
+        own = grid.values[:, where[column]]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            block = np.nanmedian(grid.values[:, [where[column]] + [where[o] for o in others]],
+                                 axis=1)
+        gaps.append(own - block)
+        sizes.append(grid.sizes[:, where[column]])
+        names.append(column)
+    if not names:
+        return grid
+    have = {str(c): j for j, (c, s) in enumerate(zip(grid.columns, grid.statistics))
+            if s == "null_gap"}
+    if have:
+        values, rows = grid.values.copy(), grid.sizes.copy()
+        for column, gap, size in zip(names, gaps, sizes):
+            if column in have:
+                values[:, have[column]] = gap
+                rows[:, have[column]] = size
+        return Grid(grid.partitions, grid.columns, grid.statistics, values, rows,
+                    grid.observed, grid.granularity)
+    return Grid(grid.partitions, np.concatenate([grid.columns, np.array(names, dtype=object)]),
+                np.concatenate([grid.statistics,
+                                np.array(["null_gap"] * len(names), dtype=object)]),
+                np.hstack([grid.values, np.column_stack(gaps)]),
+                np.hstack([grid.sizes, np.column_stack(sizes)]), grid.observed,
+                grid.granularity)
+
+
+# Whether co-null columns get a ``null_gap`` series (ablation).
+NULL_GAPS = True
 
 
 def check_top_values(top_values) -> pd.DataFrame | None:

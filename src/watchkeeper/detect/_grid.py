@@ -29,7 +29,7 @@ OUTLIER_SENSITIVE = SINGLE_ROW | {"mean", "std", "length_mean"}
 FRACTIONS = frozenset({"null_fraction", "zero_fraction", "negative_fraction", "empty_fraction",
                        "top_ratio", "true_fraction", "integral_fraction",
                        # derived by the detector (_features.py)
-                       "uniqueness", "vanished_share", "new_share",
+                       "uniqueness", "vanished_share", "new_share", "null_gap",
                        # rows repeating another row (or key) / rows, if the engine adds it
                        "duplicate_fraction"})
 # Counts the engine computes exactly (row_count always; distinct_count on DuckDB and

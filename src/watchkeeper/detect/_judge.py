@@ -353,6 +353,8 @@ def valid_band(statistic: str, low: float, high: float) -> tuple[float, float]:
     from ._grid import statistic_kind
 
     kind = statistic_kind(statistic)
+    if statistic in SIGNED_FRACTIONS:  # a difference of two fractions
+        return max(-1.0, low), min(1.0, high)
     if kind == "fraction":
         return max(0.0, low), min(1.0, high)
     if kind == "count":
@@ -360,6 +362,7 @@ def valid_band(statistic: str, low: float, high: float) -> tuple[float, float]:
     return low, high
 
 
+SIGNED_FRACTIONS = frozenset({"null_gap"})
 QUANTILES = frozenset({"p01", "p05", "p25", "p50", "p75", "p95", "p99"})
 
 

@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 
 from ..engine.types import Granularity
-from ._features import check_top_values, poisson_capped, top_features, with_uniqueness
+from . import _features
+from ._features import (check_top_values, null_partners, poisson_capped, top_features,
+                        with_null_gaps, with_uniqueness)
 from ._grid import Grid, check_history, combine, infer_granularity, spreads, tail, to_grid
 from ._judge import (agreement, cap_seen_before, capped_exclusions, constant_counts,
                      discrete_steps, masked, not_id_like, seen_counts, thresholds,
@@ -81,8 +83,10 @@ class RobustDetector(BaseDetector):
                 if len(tparts) else tops
         recent = self._derived(recent, tops, self.excluded_)
         # Only the tail is kept: no expectation depends on anything older.
-        self.grid_ = tail(with_uniqueness(to_grid(recent, grain, checked=True)), keep) \
-            if len(parts) else None
+        grid = with_uniqueness(to_grid(recent, grain, checked=True)) if len(parts) else None
+        self.null_partners_ = _partners(grid)
+        self.grid_ = tail(with_null_gaps(grid, self.null_partners_), keep) \
+            if grid is not None else None
         self.top_values_ = None if tops is None else \
             tops[tops["partition"].isin(self.grid_.partitions if self.grid_ else [])]
         self.n_seen_ = int(len(parts) - (self.grid_.observed.sum() if self.grid_ else 0))
@@ -105,9 +109,9 @@ class RobustDetector(BaseDetector):
         if tops is not None and self.top_values_ is not None:
             tops = pd.concat([self.top_values_, tops], ignore_index=True)
         new = self._derived(new, tops, self.excluded_)
-        grid = with_uniqueness(combine(self.grid_, to_grid(
+        grid = with_null_gaps(with_uniqueness(combine(self.grid_, to_grid(
             new, self.granularity_, checked=True,
-            series=(self.grid_.columns, self.grid_.statistics))))
+            series=(self.grid_.columns, self.grid_.statistics)))), self.null_partners_)
         rows = np.flatnonzero(grid.partitions.isin(pd.DatetimeIndex(new["partition"].unique())))
         return self._judge(grid, rows, self.excluded_, self.n_seen_, self.tolerance_)
 
@@ -134,6 +138,7 @@ class RobustDetector(BaseDetector):
                                      self.max_excluded)
         frame = self._derived(frame, check_top_values(top_values), excluded)
         grid = with_uniqueness(to_grid(frame, grain, checked=True))
+        grid = with_null_gaps(grid, _partners(grid))
         self.granularity_ = grid.granularity
         self.period_ = self._period(grid.granularity)
         return self._judge(grid, np.flatnonzero(grid.observed), excluded, 0,
@@ -186,6 +191,11 @@ class RobustDetector(BaseDetector):
     def _windows(self) -> Windows:
         return Windows(self.level_window, self.trend_window, self.window,
                        getattr(self, "period_", None), self.min_history, int(self.shift_after))
+
+
+def _partners(grid) -> dict:
+    """Co-null partners (``_features.null_partners``) of the grid's columns, or none."""
+    return null_partners(grid) if grid is not None and _features.NULL_GAPS else {}
 
 
 def _tolerance(tolerance) -> dict:
