@@ -103,7 +103,7 @@ class TestMemoryBudget:
             found = relation.value_counts("ts", Granularity.DAY, [info], 3)
         states = found.states_for(info, pd.Timestamp("2024-01-01"))
         assert states["distinct"] == states["non_null"] == n
-        assert list(found.top["value"]) == sorted(frame["id"])[:3]
+        assert sorted(found.top["value"]) == sorted(frame["id"])[:3]
 
     def test_temp_directory_is_private(self):
         con = duck.connect()

@@ -275,32 +275,23 @@ class Relation:
         for i, info in enumerate(columns):
             x = table[info.name]
             if info.kind is Kind.STRING:
-                parts.append(table.filter(x.notnull())
-                             .group_by([key, x.cast("string").name("value")])
-                             .aggregate(n=ibis._.count())
-                             .mutate(col=ibis.literal(i, type="int32")))
+                grouped = (table.filter(x.notnull())
+                           .group_by([key, x.cast("string").name("value")])
+                           .aggregate(n=ibis._.count()))
             else:  # counted for its distinct values only; no top values
                 grouped = (table.filter(x.notnull()).group_by([key, x.name("v")])
                            .aggregate(n=ibis._.count()))
-                parts.append(grouped.select(_PARTITION, value=ibis.null("string"), n=grouped.n,
-                                            col=ibis.literal(i, type="int32")))
-        union = ibis.union(*parts, distinct=False)
-        per_column = {
-            "distinct": union.count(),
-            "non_null": union.n.sum(),
-            "empty": ibis.ifelse(union.value == "", union.n, 0).sum(),
-            "length_sum": (union.value.length().cast("int64") * union.n).sum(),
-            "length_min": union.value.length().min(),
-            "length_max": union.value.length().max(),
-        }
+                grouped = grouped.select(_PARTITION, value=ibis.null("string"), n=grouped.n)
+            parts.append((info, grouped.mutate(col=ibis.literal(i, type="int32"))))
         if self.backend in _KEEPS_TOP_K:
-            expr = _top_k_by_aggregate(union, max(k, 1), per_column)
+            expr = _top_k_by_aggregate(parts, max(k, 1))
         else:
+            union = ibis.union(*(grouped for _, grouped in parts), distinct=False)
             group = [union.col, union[_PARTITION]]
             window = ibis.window(group_by=group)
             rank = ibis.row_number().over(group_by=group, order_by=[union.n.desc(), union.value])
             expr = (union.mutate(rank=rank, **{name: agg.over(window)
-                                               for name, agg in per_column.items()})
+                                               for name, agg in _per_column(union).items()})
                     .filter(ibis._.rank < max(k, 1)))
         budgeted = self._budget_connection()
         try:
@@ -338,18 +329,44 @@ def _arg_min_k(arg: _VALUE_COUNT, key: _RANK_KEY, k: int) -> dt.Array(_VALUE_COU
     """DuckDB's ``arg_min(arg, key, k)``: the k args with the smallest keys."""
 
 
-def _top_k_by_aggregate(union: ir.Table, k: int, per_column: dict[str, ir.Scalar]) -> ir.Table:
+def _per_column(counts: ir.Table) -> dict[str, ir.Scalar]:
+    """What the value counts ``(value, n)`` of one column and partition say about it."""
+    length = counts.value.length()
+    return {
+        "distinct": counts.count(),
+        "non_null": counts.n.sum(),
+        "empty": ibis.ifelse(counts.value == "", counts.n, 0).sum(),
+        "length_sum": (length.cast("int64") * counts.n).sum(),
+        "length_min": length.min(),
+        "length_max": length.max(),
+    }
+
+
+_TOP_LIST = dt.Array(_VALUE_COUNT)
+
+
+def _top_k_by_aggregate(parts: list[tuple[ColumnInfo, ir.Table]], k: int) -> ir.Table:
     """The same k values as the ranked window (count descending, then value), in less time.
 
     The window sorts every distinct value of every partition (millions for an
-    id column); ``arg_min`` keeps a heap of k per (column, partition) instead.
+    id column); ``arg_min`` keeps a heap of k per (column, partition) instead. Each
+    column is reduced to one row per partition before the UNION ALL (cheaper than
+    one aggregate over the union: integers skip the heap, 7% of the query).
     """
-    key = ibis.struct({"neg_n": -union.n, "value": union.value})
-    arg = ibis.struct({"value": union.value, "n": union.n})
-    top = union.group_by([union.col, union[_PARTITION]]).aggregate(
-        top=_arg_min_k(arg, key, k), **per_column)
-    flat = top.unnest("top")
-    return flat.select("col", _PARTITION, *per_column, value=flat.top["value"], n=flat.top["n"])
+    reduced = []
+    for info, counts in parts:
+        if info.kind is Kind.STRING:
+            key = ibis.struct({"neg_n": -counts.n, "value": counts.value})
+            arg = ibis.struct({"value": counts.value, "n": counts.n})
+            top = _arg_min_k(arg, key, k)
+        else:
+            top = ibis.null(_TOP_LIST)
+        reduced.append(counts.group_by([counts.col, counts[_PARTITION]])
+                       .aggregate(top=top, **_per_column(counts)))
+    union = ibis.union(*reduced, distinct=False)
+    flat = union.unnest("top", keep_empty=True)
+    names = [name for name in reduced[0].columns if name not in ("col", _PARTITION, "top")]
+    return flat.select("col", _PARTITION, *names, value=flat.top["value"], n=flat.top["n"])
 
 
 @dataclass
@@ -407,7 +424,7 @@ def _value_counts(frame: pd.DataFrame, columns: Sequence[ColumnInfo], k: int) ->
         "partition": pd.Series([p for p, kept in zip(partitions, keep) if kept],
                                dtype="datetime64[ns]"),
         "value": frame["value"].astype(object).to_numpy()[keep],
-        "count": frame["n"].astype("int64").to_numpy()[keep],
+        "count": frame["n"].to_numpy()[keep].astype("int64"),
     })
     return ValueCounts(top, states)
 
