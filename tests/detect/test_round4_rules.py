@@ -191,3 +191,44 @@ class TestNullGap:
             bad[bad["partition"] == last])[0]
         assert replay.severity == live.severity
         assert replay.score == __import__("pytest").approx(live.score)
+
+
+def _fixed_design(days: int = 90, seed: int = 5, rows: float = 51.0) -> pd.DataFrame:
+    """51 states a day: ``births`` statistics vary a little day to day (same entities);
+    the row count never moves."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for day in pd.date_range("2024-01-01", periods=days, freq="D"):
+        level = 200 + rng.normal(0, 2)
+        values = {("*", "row_count"): rows, ("births", "non_null_count"): rows,
+                  ("births", "null_fraction"): 0.0, ("births", "mean"): level,
+                  ("births", "std"): 250 + rng.normal(0, 2),
+                  ("births", "p05"): 20 + rng.normal(0, 0.5),
+                  ("births", "p25"): 60 + rng.normal(0, 1), ("births", "p50"): 140 + rng.normal(0, 1.5),
+                  ("births", "p75"): 250 + rng.normal(0, 2), ("births", "p95"): 700 + rng.normal(0, 5)}
+        out.extend((day, c, s, float(v)) for (c, s), v in values.items())
+    return pd.DataFrame(out, columns=["partition", "column", "statistic", "value"])
+
+
+class TestFixedDesign:
+    def test_a_fixed_design_is_judged_by_its_own_variation(self):
+        """Six of 51 values written as -1 move p05 from 20 to -1: 40 of its own noise
+        units, but less than one sampling-floor unit (sigma / sqrt(51) from an IQR of
+        190). With the row count fixed at 51 the floor does not apply: it alerts."""
+        past, new, day = _split(_fixed_design())
+        bad = set_value(new, day, "births", "p05", -1.0)
+        verdict = RobustDetector().fit(past).judge(bad)[0]
+        assert verdict.severity >= Severity.WARNING
+        assert (verdict.columns[0].column, verdict.columns[0].statistic) == ("births", "p05")
+
+    def test_a_varying_row_count_keeps_the_sampling_floor(self):
+        """The same history with a row count that varies is a sample: the floor holds."""
+        frame = _fixed_design()
+        rng = np.random.default_rng(0)
+        mask = frame["statistic"].isin(["row_count", "non_null_count"])
+        frame.loc[mask, "value"] = frame.loc[mask, "value"] + np.repeat(
+            rng.integers(-3, 4, mask.sum() // 2), 2)
+        past, new, day = _split(frame)
+        bad = set_value(new, day, "births", "p05", -1.0)
+        verdict = RobustDetector().fit(past).judge(bad)[0]
+        assert verdict.severity < Severity.WARNING

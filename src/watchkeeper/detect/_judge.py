@@ -298,6 +298,26 @@ def constant_counts(grid: Grid, learn: np.ndarray, center: np.ndarray, scale: np
     return center, scale, held
 
 
+def fixed_design(grid: Grid, learn: np.ndarray, window: int) -> np.ndarray | None:
+    """Per row: the table's row count took one value in every partition of the window
+    before it (at least half of them observed), as in :func:`constant_counts`.
+
+    Such a table holds the same entities every partition (51 states a day), not a
+    fresh sample of rows: see ``_model.expectations``.
+    """
+    from ._grid import TABLE_COLUMN
+    from ._rolling import prior_quantile
+
+    j = np.flatnonzero((grid.columns == TABLE_COLUMN) & (grid.statistics == "row_count"))
+    if j.size == 0:
+        return None
+    counts = learn[:, j[:1]]
+    low = prior_quantile(counts, window, 0.0, 0, min_periods=max(2, window // 2))[:, 0]
+    high = prior_quantile(counts, window, 1.0, 0, min_periods=max(2, window // 2))[:, 0]
+    with np.errstate(invalid="ignore"):
+        return (low == high) & np.isfinite(low)
+
+
 def not_id_like(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray,
                 held: np.ndarray | None = None) -> np.ndarray:
     """``uniqueness`` is judged only where it is expected to be mostly unique (id-like),

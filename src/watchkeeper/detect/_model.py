@@ -34,6 +34,7 @@ Q80_TO_SIGMA = 1.0 / 1.2816  # |N(0,1)| has its 80th percentile at 1.2816
 SEASONS = 4
 SEASONAL_MARGIN = 0.8  # a seasonal forecast must cut the scale by 20% to be preferred
 SHIFT_BAND = 4.0  # scale units beyond which a run of partitions counts as a new level
+FIXED_DESIGN = True  # no sampling floor on locations of a fixed-design table (ablation)
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,18 @@ class Windows:
 
 def expectations(values: np.ndarray, sizes: np.ndarray, kinds: np.ndarray,
                  spread: tuple[np.ndarray, np.ndarray, np.ndarray], w: Windows,
-                 start: int = 0) -> Expectation:
-    """Causal expected value and noise scale of every series, for rows ``start`` onwards."""
+                 start: int = 0, fixed_design: np.ndarray | None = None) -> Expectation:
+    """Causal expected value and noise scale of every series, for rows ``start`` onwards.
+
+    ``fixed_design`` (per row, optional): the table had the very same row count over
+    the whole window before that row (51 states a day). Its rows are then not a sample
+    of a population but the same entities again, whose own variation the learned
+    scale measures, so the sampling floor of locations (sigma / sqrt(n)) is not applied.
+    """
     first = max(0, start - w.shift)  # the level-shift check looks at the rows before start
     center, raw = _expected(values, w, first)
-    floors = _Floors(sizes, kinds, spread, w, first)
+    floors = _Floors(sizes, kinds, spread, w, first,
+                     None if fixed_design is None else fixed_design[first:])
     shifted = _shifted(values, center, floors.apply(raw, center), w, start)
     # Counts vary in proportion to their level (twice the rows, twice the wobble), so a
     # count's noise grows with a shift up; a binomial floor follows any new level.
@@ -209,7 +217,8 @@ class _Floors:
     """
 
     def __init__(self, sizes: np.ndarray, kinds: np.ndarray,
-                 spread: tuple[np.ndarray, np.ndarray, np.ndarray], w: Windows, start: int):
+                 spread: tuple[np.ndarray, np.ndarray, np.ndarray], w: Windows, start: int,
+                 fixed_design: np.ndarray | None = None):
         self.start = start
         prior_sizes = prior_quantile(sizes, w.level, 0.5, start)
         now = sizes[start:]
@@ -223,6 +232,8 @@ class _Floors:
         # inflates the spread must not move its own band.
         sampling = prior_quantile(values, w.level, 0.5, start) * factor
         sampling = np.where(per_root_n[None, :], sampling / np.sqrt(self.n), sampling)
+        if fixed_design is not None and FIXED_DESIGN:
+            sampling = np.where(per_root_n[None, :] & fixed_design[:, None], 0.0, sampling)
         self.sampling = np.nan_to_num(sampling, nan=0.0)
         self.counts = (kinds == KIND_CODES["count"])[None, :]
         self.fractions = (kinds == KIND_CODES["fraction"])[None, :]

@@ -11,7 +11,7 @@ from ._features import (check_top_values, null_partners, poisson_capped, top_fea
                         with_null_gaps, with_uniqueness)
 from ._grid import Grid, check_history, combine, infer_granularity, spreads, tail, to_grid
 from ._judge import (agreement, cap_seen_before, capped_exclusions, constant_counts,
-                     discrete_steps, masked, not_id_like, seen_counts, thresholds,
+                     discrete_steps, fixed_design, masked, not_id_like, seen_counts, thresholds,
                      uncorroborated, verdicts, widened, z_scores)
 from ._model import Windows, expectations
 from .base import BaseDetector
@@ -152,7 +152,8 @@ class RobustDetector(BaseDetector):
         learn = masked(grid, excluded)
         model = expectations(learn, grid.sizes, grid.kinds,
                              spreads(grid.columns, grid.statistics, learn, self.window), self._windows(),
-                             start=int(rows.min()))
+                             start=int(rows.min()),
+                             fixed_design=fixed_design(grid, learn, self.window))
         levels = thresholds(self.sensitivity)
         multipliers = widened(grid, tolerance)
         center, scale, held = constant_counts(grid, learn, model.center,
