@@ -150,10 +150,39 @@ def run(path: str, partition_column: str, form: str = "filter",
         names = [d[0] for d in agg.description]
         rows = [dict(zip(names, r)) for r in agg.fetchall()]
         top = con.execute(top_k_sql(path, partition_column, columns)).fetchall()
+        _count_distinct_rows(con, path, partition_column, columns, rows, top)
     finally:
         if own:
             con.close()
     return columns, rows, top
+
+
+def _count_distinct_rows(con, path: str, partition_column: str, columns: list[Column],
+                         rows: list[dict], top: list[tuple]) -> None:
+    """``wk_distinct_rows`` for the days where no string or integer column is unique.
+
+    A day with a unique column has no repeated row (``statistics`` then says 0), as
+    watchkeeper does it; the other days take one ``SELECT DISTINCT`` of the rows.
+    """
+    top_distinct = {(day, col): distinct for day, col, _v, _n, distinct in top}
+    needs = []
+    for row in rows:
+        day, n = row["wk_day"], row["wk_rows"]
+        exact = [top_distinct.get((day, i)) for i, c in enumerate(columns) if c.kind == "string"]
+        exact += [row[f"c{i}__distinct"] for i, c in enumerate(columns) if c.kind == "numeric"]
+        if n not in exact:
+            needs.append(day)
+    if not needs:
+        return
+    day = f"date_trunc('day', {_q(partition_column)})"
+    listed = ", ".join(f"TIMESTAMP '{d.isoformat(sep=' ')}'" for d in needs)
+    cols = ", ".join(_q(c.name) for c in columns)
+    found = dict(con.execute(
+        f"SELECT wk_day, count(*) FROM (SELECT DISTINCT {day} AS wk_day, {cols} "
+        f"FROM read_parquet('{path}') WHERE {day} IN ({listed})) GROUP BY 1").fetchall())
+    for row in rows:
+        if row["wk_day"] in found:
+            row["wk_distinct_rows"] = found[row["wk_day"]]
 
 
 def _ratio(part, whole):
@@ -180,6 +209,8 @@ def statistics(columns: list[Column], rows: list[dict], top: list[tuple]) -> dic
     for row in rows:
         day, n = row["wk_day"], row["wk_rows"]
         out[(day, "*", "row_count")] = float(n)
+        distinct_rows = row.get("wk_distinct_rows", n)  # absent: a column is unique that day
+        out[(day, "*", "duplicate_fraction")] = 1.0 - distinct_rows / n
         for i, c in enumerate(columns):
             s = {k.split("__", 1)[1]: v for k, v in row.items() if k.startswith(f"c{i}__")}
             nn = s["non_null"]

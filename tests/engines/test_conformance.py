@@ -13,7 +13,7 @@ import math
 import pandas as pd
 import pytest
 from conformance_data import (
-    COLUMN_KINDS, KEYWORD, QUOTED, ROWS, SPACED, UNICODE, expected, finite_values, groups,
+    COLUMN_KINDS, KEYWORD, QUOTED, ROWS, ROWS_PER_DAY, SPACED, UNICODE, expected, finite_values, groups,
     value_counts,
 )
 
@@ -190,3 +190,31 @@ class TestTopValues:
         joined = stats.merge(first, on=["partition", "column"])
         assert len(joined) == len(stats) > 0
         assert (joined["value_x"].astype(float) - joined["ratio"]).abs().max() < 1e-12
+
+
+class TestDuplicateRows:
+    """``duplicate_fraction``: free with a unique column, one DISTINCT query without."""
+
+    def test_zero_where_a_column_is_unique(self, engine):
+        """``iso`` (the timestamp as text) is unique in every partition: no row repeats."""
+        stats = profiled(engine).statistics
+        rows = stats.query("column == '*' and statistic == 'duplicate_fraction'")
+        assert list(rows["partition"]) == list(groups("ts", DAY))
+        assert list(rows["value"]) == [0.0] * len(rows)
+
+    def test_distinct_rows_match_pandas(self, engine_family):
+        """On columns with few values many rows repeat; NULLs and NaNs count as equal."""
+        from watchkeeper.engine import open_source
+
+        names = ["s", KEYWORD, "b", "f"]
+        with open_source(engine_family.source) as relation:
+            columns = [c for c in relation.columns() if c.name in names]
+            found = relation.distinct_rows("ts", DAY, columns)
+
+        def key(k):  # NaN equals NaN but not NULL, as in SQL's DISTINCT
+            return tuple("NaN" if isinstance(v, float) and math.isnan(v) else v
+                         for v in (ROWS[name][k] for name in names))
+
+        expected_counts = {p: len({key(k) for k in rows}) for p, rows in groups("ts", DAY).items()}
+        assert found == expected_counts
+        assert all(n < ROWS_PER_DAY for n in found.values())  # repeats were there to find

@@ -2,7 +2,9 @@
 
 Every query watchkeeper sends goes through ``Relation._execute``; wrapping it
 counts them. A profile is always: one row count per partition, one fused
-aggregate, one top-values query, whatever the number of columns and partitions.
+aggregate, one value-count query, and, for a table where no string or integer
+column is unique, one count of distinct rows, whatever the number of columns and
+partitions.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ START = pd.Timestamp("2024-03-01")
 
 
 def make_table(days: int, columns: int = 3, rows_per_day: int = 40, seed: int = 7,
-               first_day: int = 0) -> pd.DataFrame:
-    """``columns`` numeric columns and one string column over ``days`` daily partitions."""
+               first_day: int = 0, key: bool = False) -> pd.DataFrame:
+    """``columns`` float columns and one string column over ``days`` daily partitions;
+    with ``key``, an integer ``id`` unique in every partition."""
     rng = np.random.default_rng(seed + first_day)
     n = days * rows_per_day
     offsets = np.repeat(np.arange(first_day, first_day + days), rows_per_day)
@@ -31,6 +34,8 @@ def make_table(days: int, columns: int = 3, rows_per_day: int = 40, seed: int = 
     for i in range(columns):
         frame[f"x{i}"] = rng.normal(i, 1.0, n)
     frame["cat"] = rng.choice(["a", "b", "c"], n)
+    if key:
+        frame["id"] = np.arange(n, dtype="int64")
     return frame
 
 
@@ -67,24 +72,37 @@ class TestFusion:
 
     @pytest.mark.parametrize("columns, days", [(1, 1), (3, 5), (40, 30)])
     def test_profile_runs_at_most_three_queries(self, tmp_path, queries, columns, days):
-        """Counts, one fused aggregate, top values: three queries for N columns × M days.
+        """Counts, one fused aggregate, value counts: three queries for N columns × M days.
 
         A file whose row groups each lie inside one day is counted from its
         Parquet footers, without the counts query (tests/engines/test_parquet_footers.py).
+        The unique ``id`` says no row repeats, so duplicate rows cost no query.
         """
-        path = write(make_table(days, columns, rows_per_day=4), tmp_path / "t.parquet")
+        path = write(make_table(days, columns, rows_per_day=4, key=True), tmp_path / "t.parquet")
         result = profile(path, partition_column="ts")
         assert len(result.partitions) == days
         assert len(queries) == (2 if days == 1 else 3)
         fused, top = queries[-2], queries[-1]
         assert all(f'"x{i}"' in fused for i in range(columns)) and "GROUP BY" in fused
         assert ("ROW_NUMBER" in top or "ARG_MIN" in top) and '"x0"' not in top
+        assert '"cat"' not in fused  # strings are counted by the value-count query only
+
+    @pytest.mark.parametrize("columns, days", [(3, 5), (40, 30)])
+    def test_without_a_unique_column_one_more_query(self, tmp_path, queries, columns, days):
+        """No column is unique: one DISTINCT of the rows, for every partition at once."""
+        path = write(make_table(days, columns, rows_per_day=4), tmp_path / "t.parquet")
+        result = profile(path, partition_column="ts")
+        assert len(queries) == 4
+        assert "DISTINCT" in queries[-1] and all(f'"x{i}"' in queries[-1] for i in range(columns))
+        duplicates = result.statistics.query("statistic == 'duplicate_fraction'")
+        assert len(duplicates) == days and (duplicates["value"] == 0).all()
 
     def test_a_table_without_strings_needs_no_top_values_query(self, tmp_path, queries):
-        """With no string column the run is two queries: counts and the fused aggregate."""
+        """With no string or integer column: counts, the fused aggregate, distinct rows."""
         path = write(make_table(4).drop(columns="cat"), tmp_path / "t.parquet")
         profile(path, partition_column="ts")
-        assert len(queries) == 2
+        assert len(queries) == 3
+        assert not any("ARG_MIN" in q or "ROW_NUMBER" in q for q in queries)
 
 
 class TestIncrementalRefresh:
@@ -102,7 +120,8 @@ class TestIncrementalRefresh:
         assert second.statistics.empty
 
     def test_new_partition_is_the_only_one_computed(self, tmp_path, store, queries):
-        """Appending a day recomputes that day alone, still in three queries."""
+        """Appending a day recomputes that day alone, still in four queries (no unique
+        column here, so duplicate rows are counted too: for that day only)."""
         old = make_table(5)
         path = write(old, tmp_path / "t.parquet")
         profile(path, partition_column="ts", name="t", store=store)
@@ -111,7 +130,8 @@ class TestIncrementalRefresh:
         queries.clear()
         result = profile(path, partition_column="ts", name="t", store=store)
         assert result.refreshed == [day(5)]
-        assert len(queries) == 3
+        assert len(queries) == 4
+        assert "DISTINCT" in queries[-1] and "2024, 3, 6" in queries[-1]
         after = store.load_statistics("t")
         assert sorted(after["partition"].unique()) == [day(i) for i in range(6)]
         kept = after[after["partition"] < day(5)].reset_index(drop=True)

@@ -32,6 +32,18 @@ def tiny(tmp_path_factory) -> str:
     return str(synthetic.write(path, rows=3_000, days=3, seed=7))
 
 
+@pytest.fixture(scope="module")
+def tiny_repeats(tiny, tmp_path_factory) -> str:
+    """The tiny file with its first 50 rows loaded twice: day 1 has no unique column."""
+    import pyarrow as pa
+
+    table = pq.read_table(tiny)
+    doubled = pa.concat_tables([table, table.slice(0, 50)]).sort_by("event_time")
+    path = tmp_path_factory.mktemp("bench") / "repeats.parquet"
+    pq.write_table(doubled, path)
+    return str(path)
+
+
 class TestSynthetic:
     """The generator writes the table the benchmark docs describe, deterministically."""
 
@@ -57,8 +69,12 @@ class TestHandwrittenBaseline:
     """The hand-written SQL baseline computes the statistics watchkeeper computes."""
 
     @pytest.mark.parametrize("form", ["filter", "case"])
-    def test_same_statistics_as_watchkeeper(self, tiny, form):
-        """Every statistic agrees: exact ones to 1e-9, approximate ones to 2%."""
+    @pytest.mark.parametrize("data", ["tiny", "tiny_repeats"])
+    def test_same_statistics_as_watchkeeper(self, data, form, request):
+        """Every statistic agrees: exact ones to 1e-9, approximate ones to 2%.
+
+        ``tiny_repeats`` makes both count duplicate rows with a DISTINCT query."""
+        tiny = request.getfixturevalue(data)
         ours = watchkeeper.profile(tiny, partition_column="event_time").statistics
         columns, rows, top = handwritten.run(tiny, "event_time", form)
         theirs = {(pd.Timestamp(d), c, s): v
@@ -68,6 +84,8 @@ class TestHandwrittenBaseline:
         assert not missing, (f"statistics {sorted(missing)} differ between watchkeeper and "
                              "benchmarks/handwritten.py: update the baseline so the speed "
                              "comparison in docs/benchmarks.md stays like for like")
+        repeated = [v for (p, c, s), v in mine.items() if s == "duplicate_fraction" and v > 0]
+        assert len(repeated) == (1 if data == "tiny_repeats" else 0)
         for key, value in mine.items():
             other = theirs[key]
             if value is None or other is None or math.isnan(value):

@@ -264,7 +264,8 @@ class Relation:
         On a DuckDB connection watchkeeper opened, the query runs under a memory
         budget (``duck.VALUE_COUNT_MEMORY``): its hash tables hold one entry per
         distinct (column, partition, value), which grows with the data, so past the
-        budget DuckDB spills them to a temporary directory instead.
+        budget DuckDB spills them to a temporary directory instead
+        (``_execute_budgeted``).
         """
         columns = [c for c in columns if self.counted_states(c)]
         if not columns:
@@ -293,20 +294,38 @@ class Relation:
             expr = (union.mutate(rank=rank, **{name: agg.over(window)
                                                for name, agg in _per_column(union).items()})
                     .filter(ibis._.rank < max(k, 1)))
-        budgeted = self._budget_connection()
+        return _value_counts(self._execute_budgeted(expr), columns, k)
+
+    def distinct_rows(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
+                      partitions: Sequence[pd.Timestamp] | None = None) -> dict[pd.Timestamp, int]:
+        """Distinct rows per partition, comparing ``columns`` (NULLs equal), in one query.
+
+        A ``SELECT DISTINCT`` of the rows, counted per partition. Like the value
+        counts, it holds one entry per distinct row, so it runs under the same
+        memory budget; ``profile`` only asks for partitions where no column is unique.
+        """
+        table = self._restricted(column, grain, partitions)
+        key = self._partition_key(column, grain, table)
+        rows = table.select(key, *(table[c.name] for c in columns)).distinct()
+        expr = rows.group_by(_PARTITION).aggregate(distinct_rows=ibis._.count())
+        frame = self._execute_budgeted(expr)
+        return {to_utc_naive(p): int(n) for p, n in zip(frame[_PARTITION], frame["distinct_rows"])
+                if p is not None and p is not pd.NaT}
+
+    def _execute_budgeted(self, expr: ir.Table) -> pd.DataFrame:
+        """Run a query whose hash tables grow with the distinct values, under the budget.
+
+        Only on a DuckDB connection watchkeeper opened (see ``duck.VALUE_COUNT_MEMORY``).
+        If a plan cannot run within the budget even spilling, it runs again without it.
+        """
+        budgeted = self._duckdb if self.backend == "duckdb" else None
         try:
             with duck.memory_budget(budgeted, duck.VALUE_COUNT_MEMORY):
-                frame = self._execute(expr)
+                return self._execute(expr)
         except QueryFailed as exc:
             if budgeted is None or "Out of Memory" not in str(exc):
                 raise
-            # Some plans need more than the budget even when spilling: run it unbudgeted.
-            frame = self._execute(expr)
-        return _value_counts(frame, columns, k)
-
-    def _budget_connection(self):
-        """The DuckDB connection to budget: only one watchkeeper opened itself."""
-        return self._duckdb if self.backend == "duckdb" else None
+            return self._execute(expr)
 
     def _execute(self, expr: ir.Table) -> pd.DataFrame:
         try:

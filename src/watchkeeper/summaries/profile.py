@@ -152,7 +152,12 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
             for part in records:
                 for info in counted:
                     part["states"][info.name].update(found.states_for(info, part["partition"]))
+                # A column whose every row holds a value no other row holds: no row repeats.
+                if any(part["states"][c.name].get("distinct") == part["row_count"]
+                       for c in counted):
+                    part["duplicate_fraction"] = 0.0
     progress(f"summarizing {len(todo)} partitions", 2, 2)
+    notices += _duplicate_rows(relation, partition_column, grain, good, records)
 
     top_count = {key: int(n) for key, n in top.groupby(["column", "partition"])["count"].max()
                  .items()}
@@ -211,6 +216,23 @@ def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granu
     right, right_notes = _aggregate_isolating(relation, partition_column, grain,
                                               columns[middle:], partitions, value_counted)
     return _merge(left, right), left_notes + right_notes
+
+
+def _duplicate_rows(relation: Relation, partition_column: str, grain: Granularity,
+                    columns: Sequence[ColumnInfo], records: list[dict]) -> list[Notice]:
+    """Set ``duplicate_fraction`` on the records that do not have it yet (one query)."""
+    need = [r for r in records if "duplicate_fraction" not in r]
+    if not need or not columns:
+        return []
+    try:
+        distinct = relation.distinct_rows(partition_column, grain, columns,
+                                          [r["partition"] for r in need])
+    except QueryFailed as exc:
+        return [Notice("*", f"duplicate rows could not be counted ({first_line(exc)})")]
+    for record in need:
+        n = record["row_count"]
+        record["duplicate_fraction"] = 1.0 - distinct.get(record["partition"], n) / n if n else None
+    return []
 
 
 def _add_states(records: list[dict], more: list[dict]) -> None:

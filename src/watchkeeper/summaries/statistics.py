@@ -102,6 +102,9 @@ def long_frame(records: Iterable[dict], columns: Sequence[ColumnInfo], grain: Gr
     for record in records:
         partition, n = record["partition"], record["row_count"]
         rows.append((partition, TABLE_COLUMN, "row_count", float(n)))
+        if "duplicate_fraction" in record:
+            rows.append((partition, TABLE_COLUMN, "duplicate_fraction",
+                         record["duplicate_fraction"]))
         for info in columns:
             states = record["states"].get(info.name)
             if states is None:

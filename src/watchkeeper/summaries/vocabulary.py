@@ -39,6 +39,11 @@ _ALL = (Kind.NUMERIC, Kind.FLOAT, Kind.STRING, Kind.BOOLEAN, Kind.TEMPORAL)
 
 STATISTICS: tuple[Statistic, ...] = (
     Statistic("row_count", (), "Rows in the partition (table level, column `*`)."),
+    Statistic("duplicate_fraction", (),
+              "Rows that repeat another row of the partition in every summarized column "
+              "(NULLs equal), beyond its first copy / row_count (table level, column `*`). "
+              "Exactly 0 without a query when some string or integer column is unique in the "
+              "partition; otherwise counted by a `SELECT DISTINCT` of the rows."),
     Statistic("non_null_count", _ALL, "Rows where the column is not NULL (NaN counts as not NULL)."),
     Statistic("null_fraction", _ALL, "NULL rows / row_count. Coverage is 1 - null_fraction."),
     Statistic("nan_count", (Kind.FLOAT,), "Rows whose value is NaN."),
@@ -57,9 +62,8 @@ STATISTICS: tuple[Statistic, ...] = (
     Statistic("zero_fraction", _NUM, "Rows equal to 0 / non_null_count."),
     Statistic("negative_fraction", _NUM, "Rows below 0 / non_null_count (-infinity included)."),
     Statistic("distinct_count", _NUM + (Kind.STRING,),
-              "Number of distinct non-NULL values: exact for strings (every engine) and "
-              "integers (DuckDB, PostgreSQL); a HyperLogLog sketch for floats, decimals and "
-              "integers on Spark."),
+              "Number of distinct non-NULL values: exact for strings and integers (every "
+              "engine); a HyperLogLog sketch for floats and decimals (exact on PostgreSQL)."),
     Statistic("integral_fraction", (Kind.FLOAT,),
               "Finite values with no fractional part / non_null_count."),
     Statistic("empty_fraction", (Kind.STRING,), "Rows equal to the empty string / non_null_count."),
