@@ -232,3 +232,23 @@ class TestFixedDesign:
         bad = set_value(new, day, "births", "p05", -1.0)
         verdict = RobustDetector().fit(past).judge(bad)[0]
         assert verdict.severity < Severity.WARNING
+
+
+class TestDuplicateFraction:
+    def test_the_engines_duplicate_fraction_is_a_fraction_of_the_table(self, history):
+        """``*`` duplicate_fraction (the engine's rows repeating another row) is judged as
+        a fraction: a fifth of the rows arriving twice alerts and names the table."""
+        rng = np.random.default_rng(2)
+        rows = history[history["statistic"] == "row_count"]
+        dup = rows.assign(statistic="duplicate_fraction",
+                          value=np.clip(rng.normal(0.01, 0.003, len(rows)), 0, 1))
+        past, new, day = _split(pd.concat([history, dup], ignore_index=True))
+        quiet = RobustDetector().fit(past).judge(new)[0]
+        assert "duplicate_fraction" not in {e.statistic for e in quiet.columns}
+        doubled = set_value(new, day, "*", "duplicate_fraction", 0.2)
+        verdict = RobustDetector().fit(past).judge(doubled)[0]
+        assert verdict.severity >= Severity.WARNING
+        assert (verdict.columns[0].column, verdict.columns[0].statistic) == \
+            ("*", "duplicate_fraction")
+        [e] = [e for e in verdict.columns if e.statistic == "duplicate_fraction"]
+        assert 0.0 <= e.expected_low <= e.expected_high <= 1.0

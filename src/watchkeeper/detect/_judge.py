@@ -173,8 +173,12 @@ def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarr
     it; quantiles, fractions, counts and the opposite extreme stay put. On real data
     both patterns are one odd record (an out-of-state zip code), which row-level checks
     (SLOs) are for. A fault in the data moves many rows, and with them a robust
-    statistic, both extremes (a timezone shift), or the moments with an extreme pulled
-    inwards, which no outlier does (padding raises the shortest length and the mean).
+    statistic, both extremes the same way (a timezone shift), or the moments with an
+    extreme pulled inwards, which no outlier does (padding raises the shortest length
+    and the mean). Both extremes outwards with nothing else is two odd rows (a zip code
+    of another state at each end). Moments beyond info whose extremes are not (their
+    values were seen before) score like the fewest rows at the partition's extremes that
+    can move them that far: sqrt(2 k), as for k rows of a new value.
     """
     single = np.isin(grid.statistics, list(SINGLE_ROW))
     sensitive = np.isin(grid.statistics, list(OUTLIER_SENSITIVE))
@@ -200,10 +204,10 @@ def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarr
         # Both ends moving the same way is a shift of every row (a timezone shift); both
         # moving outwards with no quantile, fraction or count along is two odd rows.
         both_ends = any(a in names and b in names for a, b in EXTREME_PAIRS) and \
-            not outward.all()
+            not (outward.all() and BOTH_OUTWARD_ODD)
         alone = ends.size > 0 and single[moved].all()  # the row(s) at one end came or went
         dragged = sensitive[moved].all() and outward.all()  # an outlier row and the moments
-        if ends.size == 0 and dragged:
+        if ends.size == 0 and dragged and ROWS_BEHIND_MOMENTS:
             # Only moments beyond info, their extremes not (values seen before): they carry
             # the evidence of the fewest rows at this partition's extremes that move them.
             k = _rows_behind_moments(grid, t, moved, center)
@@ -213,6 +217,10 @@ def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarr
     return z
 
 
+# Ablation switches of round 4 (docs/benchmarks.md): both extremes outwards with nothing
+# else is two odd rows; a moment moved with no extreme beyond info scores like its rows.
+BOTH_OUTWARD_ODD = True
+ROWS_BEHIND_MOMENTS = True
 # The moments one odd row drags, and the extremes that bound how far one row reaches.
 MOMENT_EXTREMES = {"mean": ("min", "max"), "length_mean": ("length_min", "length_max")}
 
