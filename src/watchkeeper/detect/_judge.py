@@ -212,7 +212,7 @@ def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarr
             # the evidence of the fewest rows at this partition's extremes that move them.
             k = _rows_behind_moments(grid, t, moved, center)
             z[t, moved] = np.minimum(z[t, moved], max(cap, np.sqrt(2.0 * k)))
-        elif (alone or dragged) and not both_ends:
+        elif ends.size > 0 and (alone or dragged) and not both_ends:
             z[t, moved] = np.minimum(z[t, moved], cap)
     return z
 
