@@ -149,10 +149,16 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?)",
                 [name, record.source, record.partition_column, record.granularity,
                  now.to_pydatetime()])
+            if not replace_all:
+                # Only partitions stored before have rows to replace: a refresh that adds a
+                # new day skips three DELETEs that would each scan the table's whole history.
+                stored = {pd.Timestamp(r[0]) for r in db.execute(
+                    "SELECT partition_start FROM wk_partitions WHERE table_name = ?", [name])}
+                starts = [s for s in starts if pd.Timestamp(s) in stored]
             for table in ("wk_partitions", "wk_statistics", "wk_top_values"):
                 if replace_all:
                     db.execute(f"DELETE FROM {table} WHERE table_name = ?", [name])
-                else:
+                elif starts:
                     _delete_partitions(db, table, name, starts)
             db.execute("DELETE FROM wk_schemas WHERE table_name = ? AND fingerprint = ?",
                        [name, fingerprint])
