@@ -9,7 +9,7 @@ import pandas as pd
 from watchkeeper.detect import RobustDetector, Severity
 from watchkeeper.detect import _judge
 from watchkeeper.detect._features import null_partners, with_uniqueness
-from watchkeeper.detect._grid import to_grid
+from watchkeeper.detect._grid import partition_offsets as _grid_offsets, to_grid
 
 from detect_histories import make_history, set_value
 
@@ -252,3 +252,52 @@ class TestDuplicateFraction:
             ("*", "duplicate_fraction")
         [e] = [e for e in verdict.columns if e.statistic == "duplicate_fraction"]
         assert 0.0 <= e.expected_low <= e.expected_high <= 1.0
+
+
+def _weekly_timestamps(weeks: int = 80, seed: int = 4) -> pd.DataFrame:
+    """A weekly table whose ``ts`` lands on the partition's own days: its last value of a
+    week is anywhere from Thursday to Sunday, its first on Monday or Tuesday."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for week in pd.date_range("2022-01-03", periods=weeks, freq="7D"):
+        start = (week - pd.Timestamp(0)).total_seconds()
+        first = start + rng.uniform(0, 2) * 86400
+        last = start + rng.uniform(3, 7) * 86400
+        out += [(week, "*", "row_count", 300.0 + rng.normal(0, 10)),
+                (week, "ts", "non_null_count", 300.0), (week, "ts", "null_fraction", 0.0),
+                (week, "ts", "min", first), (week, "ts", "max", last),
+                (week, "ts", "lag_seconds", start + 7 * 86400 - last)]
+    return pd.DataFrame(out, columns=["partition", "column", "statistic", "value"])
+
+
+class TestPartitionOffsets:
+    def test_timestamp_extremes_are_judged_within_their_partition(self):
+        """A week whose last value is on Thursday, as seen before, is normal; the same
+        week's timestamps a month late are not, and the report is in seconds since 1970."""
+        past, new, day = _split(_weekly_timestamps())
+        start = (day - pd.Timestamp(0)).total_seconds()
+        quiet = RobustDetector().fit(past).judge(set_value(new, day, "ts", "max",
+                                                           start + 3.2 * 86400))[0]
+        assert quiet.severity < Severity.WARNING
+        late = set_value(new, day, "ts", "max", start + 37 * 86400)
+        late = set_value(late, day, "ts", "min", start + 31 * 86400)
+        verdict = RobustDetector().fit(past).judge(late)[0]
+        assert verdict.severity >= Severity.WARNING
+        [e] = [e for e in verdict.columns if e.column == "ts"]
+        assert e.statistic in ("min", "max")
+        assert e.observed == __import__("pytest").approx(
+            start + (37 if e.statistic == "max" else 31) * 86400)
+        assert e.expected_low < start + 8 * 86400 and e.expected_high > start
+
+    def test_offsets_take_off_the_partition_start(self):
+        """Only a timestamp column's min and max move, by the start of their partition."""
+        frame = _weekly_timestamps(weeks=20)
+        grid = to_grid(frame)
+        moved, offset = _grid_offsets(grid)
+        stats = list(zip(grid.columns, grid.statistics))
+        for j, (c, s) in enumerate(stats):
+            if (c, s) in {("ts", "min"), ("ts", "max")}:
+                assert (moved.values[:, j] >= 0).all() and (moved.values[:, j] < 7 * 86400).all()
+                np.testing.assert_allclose(moved.values[:, j] + offset[:, j], grid.values[:, j])
+            else:
+                np.testing.assert_array_equal(moved.values[:, j], grid.values[:, j])

@@ -240,6 +240,35 @@ def _column_sigma(col, stat, where, values, window: int) -> np.ndarray | None:
     return None if std is None else values[:, std]
 
 
+# Extremes of a timestamp column (one with ``lag_seconds``) are judged as offsets from the
+# partition's start: see :func:`partition_offsets`.
+TEMPORAL_EXTREMES = ("min", "max")
+OFFSETS = True  # ablation switch
+
+
+def partition_offsets(grid: Grid) -> tuple[Grid, np.ndarray | None]:
+    """``grid`` with a timestamp column's ``min`` and ``max`` as seconds from the partition
+    start, and the per-row start (seconds) that was taken off (None if nothing was).
+
+    The engine gives a timestamp's extremes as seconds since 1970, which grow by one
+    partition every partition: the model then judges the calendar rather than the data
+    (a weekly partition's last rating on Friday instead of Sunday, against a forecast
+    that lags a steady trend). Where a row falls in its partition is what a load or a
+    shift changes, and a timestamp unrelated to the partition (a birth date) becomes a
+    steady trend, which the trend correction follows. Explanations add the start back.
+    """
+    temporal = {c for c, s in zip(grid.columns, grid.statistics) if s == "lag_seconds"}
+    mask = np.array([c in temporal and s in TEMPORAL_EXTREMES
+                     for c, s in zip(grid.columns, grid.statistics)], dtype=bool)
+    if not OFFSETS or not mask.any():
+        return grid, None
+    start = (grid.partitions - pd.Timestamp(0)).total_seconds().to_numpy(dtype="float64")
+    values = grid.values.copy()
+    values[:, mask] -= start[:, None]
+    return Grid(grid.partitions, grid.columns, grid.statistics, values, grid.sizes,
+                grid.observed, grid.granularity), np.where(mask[None, :], start[:, None], 0.0)
+
+
 def tail(grid: Grid, rows: int) -> Grid:
     """The last ``rows`` partitions of a grid."""
     keep = slice(max(0, len(grid.partitions) - rows), None)

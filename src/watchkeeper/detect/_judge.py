@@ -69,11 +69,13 @@ def z_scores(values: np.ndarray, center: np.ndarray, scale: np.ndarray) -> np.nd
 
 def verdicts(grid: Grid, rows: np.ndarray, z: np.ndarray, center: np.ndarray, scale: np.ndarray,
              seen_before: np.ndarray, *, min_history: int, levels: tuple[float, float, float],
-             max_explanations: int, tolerance: np.ndarray | None = None) -> list[Verdict]:
+             max_explanations: int, tolerance: np.ndarray | None = None,
+             offset: np.ndarray | None = None) -> list[Verdict]:
     """One verdict per row: severity from the strongest series; one explanation per column.
 
     ``tolerance`` (per series) is the band multiplier already in ``scale``, reported
-    with each explanation.
+    with each explanation. ``offset`` (rows x series) was taken off the values before
+    judging (``_grid.partition_offsets``) and is added back to what is reported.
     """
     info, warning, critical = levels
     tolerance = np.ones(len(grid.statistics)) if tolerance is None else tolerance
@@ -88,14 +90,15 @@ def verdicts(grid: Grid, rows: np.ndarray, z: np.ndarray, center: np.ndarray, sc
         severity = (Severity.CRITICAL if score >= critical else Severity.WARNING
                     if score >= warning else Severity.INFO if score >= info else Severity.OK)
         explained = _explanations(grid, row, zr, center[row], scale[row], info, warning,
-                                  max_explanations, tolerance)
+                                  max_explanations, tolerance,
+                                  None if offset is None else offset[row])
         out.append(Verdict(partition, severity, score, explained, grid.granularity))
     return out
 
 
 def _explanations(grid: Grid, row: int, zr: np.ndarray, center: np.ndarray, scale: np.ndarray,
-                  info: float, warning: float, limit: int, tolerance: np.ndarray
-                  ) -> tuple[Explanation, ...]:
+                  info: float, warning: float, limit: int, tolerance: np.ndarray,
+                  offset: np.ndarray | None = None) -> tuple[Explanation, ...]:
     hot = np.flatnonzero(zr >= info)
     if hot.size == 0:
         return ()
@@ -110,8 +113,9 @@ def _explanations(grid: Grid, row: int, zr: np.ndarray, center: np.ndarray, scal
         band = warning * scale[j]
         low, high = valid_band(str(grid.statistics[j]), float(center[j] - band),
                                float(center[j] + band))
-        out.append(Explanation(column, str(grid.statistics[j]), float(grid.values[row, j]),
-                               low, high, float(zr[j]), float(tolerance[j])))
+        back = 0.0 if offset is None else float(offset[j])
+        out.append(Explanation(column, str(grid.statistics[j]), float(grid.values[row, j]) + back,
+                               low + back, high + back, float(zr[j]), float(tolerance[j])))
         if len(out) >= limit:
             break
     return tuple(out)

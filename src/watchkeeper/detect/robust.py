@@ -9,7 +9,8 @@ from ..engine.types import Granularity
 from . import _features
 from ._features import (check_top_values, null_partners, poisson_capped, top_features,
                         with_null_gaps, with_uniqueness)
-from ._grid import Grid, check_history, combine, infer_granularity, spreads, tail, to_grid
+from ._grid import (Grid, check_history, combine, infer_granularity, partition_offsets, spreads,
+                    tail, to_grid)
 from ._judge import (agreement, cap_seen_before, capped_exclusions, constant_counts,
                      discrete_steps, fixed_design, masked, not_id_like, seen_counts, thresholds,
                      uncorroborated, verdicts, widened, z_scores)
@@ -149,6 +150,7 @@ class RobustDetector(BaseDetector):
                tolerance: dict) -> list[Verdict]:
         if len(rows) == 0:
             return []
+        grid, offset = partition_offsets(grid)
         learn = masked(grid, excluded)
         model = expectations(learn, grid.sizes, grid.kinds,
                              spreads(grid.columns, grid.statistics, learn, self.window), self._windows(),
@@ -169,7 +171,7 @@ class RobustDetector(BaseDetector):
         return verdicts(grid, rows, z, center, scale,
                         seen_counts(grid.observed, seen_before), min_history=self.min_history,
                         levels=levels, max_explanations=self.max_explanations,
-                        tolerance=multipliers)
+                        tolerance=multipliers, offset=offset)
 
     def _derived(self, frame: pd.DataFrame, tops: pd.DataFrame | None, excluded) -> pd.DataFrame:
         """``frame`` with the derived statistics of ``_features`` for its partitions."""
