@@ -69,6 +69,15 @@ class TestValueCounts:
             "length_min": None, "length_max": None}
 
 
+    def test_rows_without_a_partition_value_belong_to_none(self):
+        frame = pd.DataFrame({"ts": pd.to_datetime(["2024-01-01", None, "2024-01-01"]),
+                              "s": ["a", "b", "a"]})
+        info = ColumnInfo("s", Kind.STRING, "string")
+        with open_source(frame) as relation:
+            found = relation.value_counts("ts", Granularity.DAY, [info], 3)
+        assert list(found.top["value"]) == ["a"] and list(found.states) == [("s", DAY1)]
+
+
 class TestMemoryBudget:
     def test_lowered_for_the_block_then_set_back(self):
         con = duck.connect()

@@ -127,6 +127,10 @@ class Relation:
             return self.table
         runs = list(_contiguous_runs(sorted(partitions), grain.offset))
         base = self._pruned(column, runs)
+        if base is not self.table and self._files_inside(column, runs):
+            # Every file left holds only rows of these partitions (or none): the range
+            # filter would keep them all, and it costs each query a larger plan to compile.
+            return base
         col = self._partition_column(column, grain, base)
         as_date = base.schema()[column].is_date()
         predicate = None
@@ -158,6 +162,14 @@ class Relation:
                 subset, same = None, False
             self._subsets[keep] = subset if same else self.table
         return self._subsets[keep]
+
+    def _files_inside(self, column: str, runs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> bool:
+        """Whether every file ``_pruned`` keeps has its footer range inside one of the runs."""
+        ranges = self._file_ranges[1]
+        kept = [f for f in self.parquet_files if f in ranges and any(
+            lo <= ranges[f][1] and ranges[f][0] < hi for lo, hi in runs)]
+        return all(any(lo <= ranges[f][0] and ranges[f][1] < hi for lo, hi in runs)
+                   for f in kept)
 
     def partition_counts(self, column: str, grain: Granularity) -> pd.DataFrame:
         """Row count per partition: the cheap query that drives incremental refresh.
@@ -418,6 +430,7 @@ def _empty_top() -> pd.DataFrame:
 
 
 def _value_counts(frame: pd.DataFrame, columns: Sequence[ColumnInfo], k: int) -> ValueCounts:
+    frame = frame[frame[_PARTITION].notna()]  # rows without a partition value belong to none
     names = [info.name for info in columns]
     strings = {i for i, info in enumerate(columns) if info.kind is Kind.STRING}
     col = frame["col"].astype("int64").to_numpy()
