@@ -19,11 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import synthetic
-from measure import timed
+from measure import HERE, emit, peak_rss_bytes, run_json, timed
 
 import watchkeeper
 
@@ -48,9 +49,27 @@ def _profile(source: str, store_path: Path):
                                name="events", store=store)
 
 
+def first_profile_memory(glob: str) -> dict:
+    """In this (fresh) process: profile the whole landing zone at once, without a store.
+
+    The long-history case of the memory target: a first profile holds the aggregate
+    states of every partition it summarizes at once unless it batches them.
+    """
+    import pyarrow.dataset as ds
+
+    t, result = timed(lambda: watchkeeper.profile(glob, partition_column=synthetic.PARTITION_COLUMN))
+    peak = peak_rss_bytes()
+    arrow = ds.dataset(glob.rsplit("/", 1)[0], format="parquet").to_table().nbytes
+    return {**t.as_dict(), "peak_rss": peak, "arrow_nbytes": arrow,
+            "partitions": len(result.partitions)}
+
+
 def run(rows_per_day: int, *, days: int = DAYS, repeat: int = 3, progress=print) -> dict:
     history, new_day = landing_zone(rows_per_day, days)
     results: dict = {"days": days, "rows_per_day": rows_per_day}
+    progress(f"first profile of {days} days at once, peak memory (fresh process)")
+    results["memory"] = run_json([sys.executable, str(HERE / "refresh.py"), "--memory",
+                                  str(history / "*.parquet")])
     with tempfile.TemporaryDirectory() as tmp:
         zone = Path(tmp) / "zone"
         shutil.copytree(history, zone)
@@ -91,5 +110,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows-per-day", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=DAYS)
+    parser.add_argument("--memory", metavar="GLOB",
+                        help="only: peak memory of a first profile of GLOB (one JSON line)")
     args = parser.parse_args()
-    print(json.dumps(run(args.rows_per_day, days=args.days), indent=2))
+    if args.memory:
+        emit(first_profile_memory(args.memory))
+    else:
+        print(json.dumps(run(args.rows_per_day, days=args.days), indent=2))

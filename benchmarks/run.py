@@ -132,6 +132,13 @@ def table(res: dict) -> list[tuple]:
                      _fmt_t(r["refresh"]), _x(r["refresh"], r["one_day_alone"]), "<= 1.5x",
                      _met(ratio <= 1.5), f"one day alone {_fmt_t(r['one_day_alone'])}; "
                      f"first profile of {r['days']} days {_fmt_t(r['initial'])}"))
+    m = r.get("memory")
+    if m:
+        rows.append(_row(f"peak RSS of a first profile of {m['partitions']} days at once",
+                         f"{m['peak_rss'] / 2**20:.0f} MiB", f"{m['peak_rss'] / m['arrow_nbytes']:.2f}x Arrow",
+                         "< 1x", _met(m["peak_rss"] < m["arrow_nbytes"]),
+                         f"Arrow size {m['arrow_nbytes'] / 2**20:.0f} MiB; {_fmt_t(m)}, "
+                         "in batches of partitions"))
     sp = res.get("spark")
     if sp:
         if "error" in sp:

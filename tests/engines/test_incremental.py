@@ -67,8 +67,19 @@ def day(i: int) -> pd.Timestamp:
     return START + pd.Timedelta(days=i)
 
 
+@pytest.fixture
+def one_batch(monkeypatch):
+    """Every partition in one batch, whatever the machine's DuckDB thread count."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("watchkeeper.summaries.profile"),
+                        "SUMMARY_STATE_MEMORY", 2 ** 62)
+
+
+@pytest.mark.usefixtures("one_batch")
 class TestFusion:
-    """The number of queries does not depend on the number of columns or partitions."""
+    """The number of queries does not depend on the number of columns or partitions
+    (as long as their aggregate states fit one batch: see TestBatches)."""
 
     @pytest.mark.parametrize("columns, days", [(1, 1), (3, 5), (40, 30)])
     def test_profile_runs_at_most_three_queries(self, tmp_path, queries, columns, days):
@@ -181,3 +192,37 @@ class TestIncrementalRefresh:
         profile(path, partition_column="ts", name="t", store=store)
         again = profile(path, partition_column="ts", name="t", store=store, full_refresh=True)
         assert again.refreshed == [day(i) for i in range(3)]
+
+
+class TestBatches:
+    """A long history is summarized in batches of partitions whose states fit a budget."""
+
+    def test_batched_profile_equals_one_batch(self, tmp_path, queries, monkeypatch):
+        import importlib
+
+        profile_module = importlib.import_module("watchkeeper.summaries.profile")
+
+        frame = make_table(9, columns=2, rows_per_day=30)
+        frame["n"] = np.arange(len(frame)) % 7  # an integer, counted by the value counts
+        path = write(frame, tmp_path / "t.parquet")
+        whole = profile(path, partition_column="ts")
+        single = len(queries)
+        queries.clear()
+        relation_bytes = 2 * 2 ** 20  # per partition, whatever the machine's thread count
+        monkeypatch.setattr(Relation, "state_bytes_per_partition", lambda self, c: relation_bytes)
+        monkeypatch.setattr(profile_module, "SUMMARY_STATE_MEMORY", 4 * relation_bytes)
+        batched = profile(path, partition_column="ts")
+        # 9 partitions, 4 per batch: 3 batches of (fused, value counts, distinct rows)
+        assert len(queries) == single + 2 * 3
+        order = ["partition", "column", "statistic"]
+        pd.testing.assert_frame_equal(
+            batched.statistics.sort_values(order, ignore_index=True),
+            whole.statistics.sort_values(order, ignore_index=True))
+        pd.testing.assert_frame_equal(batched.top_values, whole.top_values)
+
+    def test_engines_elsewhere_are_not_batched(self):
+        from watchkeeper.summaries.profile import _batches
+
+        days = [day(i) for i in range(1000)]
+        assert _batches(days, None) == [days]
+        assert [len(b) for b in _batches(days, 2 ** 20)] == [128] * 7 + [104]

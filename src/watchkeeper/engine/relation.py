@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import PartitionColumnError
 from . import duck
-from .aggregates import COUNTED_STRING_STATES, STATES, StateContext, kind_of
+from .aggregates import COUNTED_STRING_STATES, QUANTILE_SAMPLE, STATES, StateContext, kind_of
 from .parquet_footers import footer_counts
 from .types import ColumnInfo, Granularity, Kind
 
@@ -222,6 +222,21 @@ class Relation:
         if info.kind is Kind.NUMERIC and self.table.schema()[info.name].is_integer():
             return _COUNTED_DISTINCT
         return frozenset()
+
+    def state_bytes_per_partition(self, columns: Sequence[ColumnInfo]) -> int | None:
+        """What the fused query's aggregate states hold per partition, on engines that run
+        in this process (DuckDB), or None elsewhere (a server manages its own memory).
+
+        Dominated by the quantile samples: ``QUANTILE_SAMPLE`` values per numeric
+        column, per partition, in each DuckDB thread, at about 16 bytes a value (the
+        8-byte double and the reservoir's bookkeeping, as measured on the benchmark).
+        """
+        if self.backend not in _SAMPLED_QUANTILES or self._duckdb is None:
+            return None
+        numeric = sum(1 for c in columns if c.kind in (Kind.NUMERIC, Kind.FLOAT))
+        threads = int(self._duckdb.con.execute(
+            "SELECT current_setting('threads')").fetchone()[0])
+        return numeric * QUANTILE_SAMPLE * 16 * max(1, threads)
 
     def aggregate_states(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
                          quantiles: Sequence[float],

@@ -121,43 +121,26 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
         return ProfileResult(name, grain, fingerprint, all_partitions, [], _empty_stats(),
                              top_value_frame(pd.DataFrame(), {}), notices)
 
-    restrict = None if len(todo) == len(counts) else todo
-    progress(f"summarizing {len(todo)} partitions", 0, 2)
-    # Strings (all their states) and integers (their exact distinct counts) are
-    # counted by the value-count query when it runs, not by the fused scan.
-    counted = [c for c in columns if relation.counted_states(c)] if top_k > 0 else []
-    records, failed = _aggregate_isolating(relation, partition_column, grain, columns, restrict,
-                                           value_counted=bool(counted))
-    notices += failed
-    failed_names = {n.column for n in failed}
-    good = [c for c in columns if c.name not in failed_names]
-    counted = [c for c in counted if c.name not in failed_names]
-    progress(f"summarizing {len(todo)} partitions", 1, 2)
-
-    top = pd.DataFrame(columns=["column", "partition", "value", "count"])
-    if counted:
-        try:
-            found = relation.value_counts(partition_column, grain, counted, top_k, restrict)
-        except QueryFailed as exc:
-            notices.append(Notice("*", f"top values could not be computed ({first_line(exc)}); "
-                                       "distinct counts of strings are approximate"))
-            fallback, more = _aggregate_isolating(relation, partition_column, grain, counted,
-                                                  restrict, value_counted=False)
-            notices += more
-            _add_states(records, fallback)
-            lost = {n.column for n in more}
-            good = [c for c in good if c.name not in lost]
-        else:
-            top = found.top
-            for part in records:
-                for info in counted:
-                    part["states"][info.name].update(found.states_for(info, part["partition"]))
-                # A column whose every row holds a value no other row holds: no row repeats.
-                if any(part["states"][c.name].get("distinct") == part["row_count"]
-                       for c in counted):
-                    part["duplicate_fraction"] = 0.0
-    progress(f"summarizing {len(todo)} partitions", 2, 2)
-    notices += _duplicate_rows(relation, partition_column, grain, good, records)
+    batches = _batches(todo, relation.state_bytes_per_partition(columns))
+    records: list[dict] = []
+    tops: list[pd.DataFrame] = []
+    failed: dict[str, Notice] = {}
+    label = f"summarizing {len(todo)} partitions"
+    for i, batch in enumerate(batches):
+        progress(label, i, len(batches))
+        # The whole table when every partition is due in one batch: no range filter.
+        restrict = None if len(batches) == 1 and len(todo) == len(counts) else batch
+        part, top, more = _summarize(relation, partition_column, grain, columns, restrict,
+                                     top_k)
+        records += part
+        tops.append(top)
+        for notice in more:  # one notice per column, not one per batch
+            failed.setdefault(f"{notice.column}\0{notice.message}", notice)
+    progress(label, len(batches), len(batches))
+    notices += list(failed.values())
+    # A column that failed in some batch keeps the partitions of the others.
+    good = [c for c in columns if any(r["states"].get(c.name) for r in records)]
+    top = pd.concat(tops, ignore_index=True) if len(tops) > 1 else tops[0]
 
     top_count = {key: int(n) for key, n in top.groupby(["column", "partition"])["count"].max()
                  .items()}
@@ -216,6 +199,64 @@ def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granu
     right, right_notes = _aggregate_isolating(relation, partition_column, grain,
                                               columns[middle:], partitions, value_counted)
     return _merge(left, right), left_notes + right_notes
+
+
+def _batches(todo: list[pd.Timestamp], state_bytes: int | None) -> list[list[pd.Timestamp]]:
+    """The partitions to summarize, in batches whose aggregate states fit the budget.
+
+    A fused query keeps its states (a 4,096-value quantile sample per numeric
+    column, per partition, per thread on DuckDB) until it ends: a first profile of
+    years of daily partitions would hold them all at once. Batches of consecutive
+    partitions bound that; each reads only its own files where Parquet footers
+    allow, and engines that run elsewhere (``state_bytes`` None) take one batch.
+    """
+    if not state_bytes or state_bytes * len(todo) <= SUMMARY_STATE_MEMORY:
+        return [list(todo)]
+    size = max(1, SUMMARY_STATE_MEMORY // state_bytes)
+    ordered = sorted(todo)
+    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+
+
+SUMMARY_STATE_MEMORY = 128 * 2**20
+"""Bytes of fused-query aggregate states one batch of partitions may hold (``_batches``)."""
+
+
+def _summarize(relation: Relation, partition_column: str, grain: Granularity,
+               columns: Sequence[ColumnInfo], restrict, top_k: int
+               ) -> tuple[list[dict], pd.DataFrame, list[Notice]]:
+    """Records (states per column, duplicate_fraction) and top values of one batch."""
+    # Strings (all their states) and integers (their exact distinct counts) are
+    # counted by the value-count query when it runs, not by the fused scan.
+    counted = [c for c in columns if relation.counted_states(c)] if top_k > 0 else []
+    records, notices = _aggregate_isolating(relation, partition_column, grain, columns, restrict,
+                                            value_counted=bool(counted))
+    failed_names = {n.column for n in notices}
+    good = [c for c in columns if c.name not in failed_names]
+    counted = [c for c in counted if c.name not in failed_names]
+    top = pd.DataFrame(columns=["column", "partition", "value", "count"])
+    if counted:
+        try:
+            found = relation.value_counts(partition_column, grain, counted, top_k, restrict)
+        except QueryFailed as exc:
+            notices.append(Notice("*", f"top values could not be computed ({first_line(exc)}); "
+                                       "distinct counts of strings are approximate"))
+            fallback, more = _aggregate_isolating(relation, partition_column, grain, counted,
+                                                  restrict, value_counted=False)
+            notices += more
+            _add_states(records, fallback)
+            lost = {n.column for n in more}
+            good = [c for c in good if c.name not in lost]
+        else:
+            top = found.top
+            for part in records:
+                for info in counted:
+                    part["states"][info.name].update(found.states_for(info, part["partition"]))
+                # A column whose every row holds a value no other row holds: no row repeats.
+                if any(part["states"][c.name].get("distinct") == part["row_count"]
+                       for c in counted):
+                    part["duplicate_fraction"] = 0.0
+    notices += _duplicate_rows(relation, partition_column, grain, good, records)
+    return records, top, notices
 
 
 def _duplicate_rows(relation: Relation, partition_column: str, grain: Granularity,

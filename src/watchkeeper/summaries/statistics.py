@@ -107,7 +107,7 @@ def long_frame(records: Iterable[dict], columns: Sequence[ColumnInfo], grain: Gr
                          record["duplicate_fraction"]))
         for info in columns:
             states = record["states"].get(info.name)
-            if states is None:
+            if not states:  # the column failed in this partition's batch (a notice says so)
                 continue
             stats = column_statistics(info, states, n, partition, grain,
                                       top_count.get((info.name, partition)))
