@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ._grid import KIND_CODES
-from ._rolling import prior_quantile
+from ._rolling import median_of, prior_quantile
 
 Q80_TO_SIGMA = 1.0 / 1.2816  # |N(0,1)| has its 80th percentile at 1.2816
 SEASONS = 4
@@ -91,21 +91,69 @@ def expectations(values: np.ndarray, sizes: np.ndarray, kinds: np.ndarray,
 
 
 def _expected(values: np.ndarray, w: Windows, start: int) -> tuple[np.ndarray, np.ndarray]:
-    """The forecast with the smaller noise so far, and that (unfloored) noise scale."""
-    t, s = values.shape
+    """The forecast with the smaller noise so far, and that (unfloored) noise scale.
+
+    Rows ``start`` on look back at most :func:`_deviations_from` rows for their scale,
+    ``trend`` more for its bias and ``level`` more for the forecast: judging the newest
+    partition computes just those rows. Only a level or bias carried over unknown
+    partitions (``carry``) reaches further back; a series with one of those in its
+    rows is computed again over the whole reach (``RESTRICTED`` off: always).
+    """
     first_resid = max(0, start - w.scale - w.carry - w.trend)
-    forecasts = [_level(values, w, first_resid)]
+    whole = (first_resid, w.carry, max(0, start - w.scale - w.carry))
+    need = _deviations_from(w, start) - w.trend  # the earliest residual the rows use
+    if not RESTRICTED or need <= max(0, first_resid - w.carry) or np.isinf(values).any():
+        return _expected_rows(values, w, start, *whole)[:2]
+    # An unknown value among the rows the levels look at makes an unknown level.
+    carried = np.isnan(values[max(0, need - w.level):]).any(axis=0)
+    if carried.all():
+        return _expected_rows(values, w, start, *whole)[:2]
+    if carried.any():
+        center, scale = (np.full(values.shape, np.nan) for _ in range(2))
+        rest = ~carried
+        center[:, rest], scale[:, rest], more = _expected_rows(values[:, rest], w, start, need,
+                                                               None, need + w.trend)
+        carried[np.flatnonzero(rest)[more]] = True
+    else:
+        center, scale, carried = _expected_rows(values, w, start, need, None, need + w.trend)
+    if carried.any():  # an unknown level or bias: computed again, carried as it would be
+        again = _expected_rows(values[:, carried], w, start, *whole)
+        center[:, carried], scale[:, carried] = again[0], again[1]
+    return center, scale
+
+
+RESTRICTED = True  # judging computes only the rows the scored ones look back on
+
+
+def _deviations_from(w: Windows, start: int) -> int:
+    """The earliest row whose deviation the scale of rows ``start`` on looks at."""
+    need = start - w.scale
+    if w.period:
+        need = min(need, (start // w.period - max(2, w.scale // w.period)) * w.period)
+    return need
+
+
+def _expected_rows(values: np.ndarray, w: Windows, start: int, first_resid: int,
+                   carry: int | None, first_bias: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_expected` from residuals at ``first_resid`` and biases at ``first_bias`` on;
+    levels and biases carried up to ``carry`` rows (from ``carry`` rows further back),
+    or, with ``carry`` None, not at all: the third result then says which series have
+    an unknown level or bias in those rows (one the carry might have filled)."""
+    t, s = values.shape
+    carried = np.zeros(s, dtype=bool)
+    forecasts = [_level(values, w, first_resid, carry, carried)]
     if w.period and t > 2 * w.period:
         forecasts.append(_seasonal(values, w.period, first_resid))
     center = scale = None
     for forecast in forecasts:
-        c, sc = _residual_model(values, forecast, w, start)
+        c, sc = _residual_model(values, forecast, w, start, first_bias, carry, carried)
         if center is None:
             center, scale = c, sc
             continue
         better = sc < SEASONAL_MARGIN * np.where(np.isnan(scale), np.inf, scale)
         center, scale = np.where(better, c, center), np.where(better, sc, scale)
-    return center, scale
+    return center, scale, carried
 
 
 def _shifted(values: np.ndarray, center: np.ndarray, scale: np.ndarray, w: Windows, start: int
@@ -139,14 +187,21 @@ def _shifted(values: np.ndarray, center: np.ndarray, scale: np.ndarray, w: Windo
     return np.where(_placed(t, s, start, moved) == 1, recent, center)
 
 
-def _level(values: np.ndarray, w: Windows, start: int) -> np.ndarray:
+def _level(values: np.ndarray, w: Windows, start: int, carry: int | None = None,
+           carried: np.ndarray | None = None) -> np.ndarray:
     """Median of the last ``level`` partitions; carried forward (up to ``carry`` rows) when
-    they are all unknown, e.g. excluded as confirmed bad, so judging goes on."""
+    they are all unknown, e.g. excluded as confirmed bad, so judging goes on.
+
+    ``carry`` None: not carried; the series with an unknown level are marked in ``carried``.
+    """
     t, s = values.shape
-    first = max(0, start - w.carry)
+    first = max(0, start - (carry or 0))
     level = prior_quantile(values, w.level, 0.5, first,
                            min_periods=max(2, min(w.level, w.min_history // 2)))
-    level = pd.DataFrame(level).ffill(limit=w.carry).to_numpy()
+    if carry is None:
+        carried |= np.isnan(level).any(axis=0)
+    else:
+        level = pd.DataFrame(level).ffill(limit=carry).to_numpy()
     return _placed(t, s, start, level[start - first:])
 
 
@@ -159,27 +214,29 @@ def _placed(t: int, s: int, start: int, rows: np.ndarray) -> np.ndarray:
 def _seasonal(values: np.ndarray, period: int, start: int) -> np.ndarray:
     """Median of the values 1..SEASONS periods back (same weekday, same hour); needs 2."""
     t, s = values.shape
-    lagged = np.full((t - start, s, SEASONS), np.nan)
+    lagged = np.full((SEASONS, t - start, s), np.nan)
     for i in range(1, SEASONS + 1):
         rows = np.arange(start, t) - i * period
         ok = rows >= 0
-        lagged[ok, :, i - 1] = values[rows[ok]]
-    lagged.sort(axis=-1)
-    count = np.isfinite(lagged).sum(axis=-1)
-    from ._rolling import _interpolate
-
-    return _placed(t, s, start, _interpolate(lagged, count, 0.5, 2))
+        lagged[i - 1, ok] = values[rows[ok]]
+    return _placed(t, s, start, median_of(list(lagged), min_periods=2))
 
 
-def _residual_model(values: np.ndarray, forecast: np.ndarray, w: Windows, start: int
+def _residual_model(values: np.ndarray, forecast: np.ndarray, w: Windows, start: int,
+                    first_bias: int, carry: int | None, carried: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Bias-corrected center and the raw (unfloored) residual scale, both causal."""
+    """Bias-corrected center and the raw (unfloored) residual scale, both causal.
+
+    Biases from ``first_bias`` on, carried as in :func:`_level`."""
     t, s = values.shape
     residual = values - forecast
-    first_bias = max(0, start - w.scale - w.carry)
     bias = prior_quantile(residual, w.trend, 0.5, first_bias, min_periods=max(2, w.trend // 2))
-    # Carried forward like the level, so a run of excluded partitions does not stop judging.
-    bias = _placed(t, s, first_bias, pd.DataFrame(bias).ffill(limit=w.carry).to_numpy())
+    if carry is None:
+        carried |= np.isnan(bias).any(axis=0)
+    else:
+        # Carried forward like the level, so a run of excluded partitions does not stop judging.
+        bias = pd.DataFrame(bias).ffill(limit=carry).to_numpy()
+    bias = _placed(t, s, first_bias, bias)
     deviation = np.abs(residual - bias)
     scale = _placed(t, s, start, prior_quantile(deviation, w.scale, 0.8, start,
                                                 min_periods=w.min_history)) * Q80_TO_SIGMA
