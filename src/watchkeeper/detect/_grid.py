@@ -138,7 +138,7 @@ def to_grid(history: pd.DataFrame, grain: Granularity | None = None,
     pair = col_codes.astype(np.int64) * len(stat_names) + stat_codes
     col_names, stat_names = np.asarray(col_names, dtype=object), np.asarray(stat_names, dtype=object)
     if series is None:
-        present = np.unique(pair)
+        present = np.flatnonzero(np.bincount(pair, minlength=1))  # np.unique(pair), in O(n)
         cols, stats = col_names[present // len(stat_names)], stat_names[present % len(stat_names)]
         keep = ~np.isin(stats, list(NOT_SCORED))
         order = np.lexsort((stats[keep].astype(str), cols[keep].astype(str)))
@@ -146,21 +146,30 @@ def to_grid(history: pd.DataFrame, grain: Granularity | None = None,
     else:
         cols, stats = series
     lookup = _pair_lookup(col_names, stat_names)
-    values = _fill(rows, pair, frame["value"].to_numpy(dtype="float64"), len(index),
-                   [lookup.get((c, s), -1) for c, s in zip(cols, stats)])
-    rows_n = _fill(rows, pair, frame["value"].to_numpy(dtype="float64"), len(index),
-                   [lookup.get((TABLE_COLUMN, "row_count"), -1)])[:, 0]
     non_null = {c: lookup.get((c, "non_null_count"), -1) for c in set(cols)}
     nn_cols = list(non_null)
-    nn = _fill(rows, pair, frame["value"].to_numpy(dtype="float64"), len(index),
-               [non_null[c] for c in nn_cols])
+    wanted = [lookup.get((c, s), -1) for c, s in zip(cols, stats)]
+    row_code = lookup.get((TABLE_COLUMN, "row_count"), -1)
+    nn_codes = [non_null[c] for c in nn_cols]
+    # One pass over the long frame for all three (a pair code may be wanted more than once).
+    codes = sorted({c for c in [*wanted, row_code, *nn_codes] if c >= 0})
+    where = {c: j for j, c in enumerate(codes)}
+    filled = _fill(rows, pair, frame["value"].to_numpy(dtype="float64"), len(index), codes)
+    filled = np.hstack([filled, np.full((len(index), 1), np.nan)])  # column -1: absent
+
+    def take(wanted_codes):
+        return filled[:, [where.get(c, -1) for c in wanted_codes]]
+
+    values = take(wanted)
+    rows_n = take([row_code])[:, 0]
+    nn = take(nn_codes)
     position = {c: i for i, c in enumerate(nn_cols)}
     sizes = np.empty_like(values)
     for j, (col, stat) in enumerate(zip(cols, stats)):
         use_rows = col == TABLE_COLUMN or stat == "null_fraction" or non_null[col] < 0
         sizes[:, j] = rows_n if use_rows else nn[:, position[col]]
     observed = np.zeros(len(index), dtype=bool)
-    observed[np.unique(rows)] = True
+    observed[rows] = True
     return Grid(index, np.asarray(cols, dtype=object), np.asarray(stats, dtype=object), values,
                 sizes, observed, grain)
 
@@ -181,8 +190,9 @@ def _fill(rows: np.ndarray, pair: np.ndarray, value: np.ndarray, n_rows: int,
         if 0 <= code < len(slot):
             slot[code] = j
     target = slot[pair]
-    hit = target >= 0
-    out[rows[hit], target[hit]] = value[hit]
+    hit = np.flatnonzero(target >= 0)
+    # Flat positions: one 1-D scatter, in the frame's order (a repeated summary: the last).
+    out.reshape(-1)[rows[hit] * len(wanted) + target[hit]] = value[hit]
     return out
 
 
@@ -206,16 +216,28 @@ def spreads(columns: np.ndarray, statistics: np.ndarray, values: np.ndarray, win
     spread = np.full(values.shape, np.nan)
     factor = np.zeros(len(columns))
     per_root_n = np.zeros(len(columns), dtype=bool)
+    sigmas: dict = {}  # one sigma per column (its lengths' apart): every location shares it
+    located, extremes, nears = [], [], []
     for j, (col, stat) in enumerate(zip(columns, statistics)):
         if stat in SAMPLING_FACTOR:
-            sigma = _column_sigma(col, stat, where, values, window)
-            if sigma is not None:
-                spread[:, j], factor[j], per_root_n[j] = sigma, SAMPLING_FACTOR[stat], True
+            key = (col, stat == "length_mean")
+            if key not in sigmas:
+                sigmas[key] = _column_sigma(col, stat, where, values, window)
+            if sigmas[key] is not None:
+                located.append((j, key))
+                factor[j], per_root_n[j] = SAMPLING_FACTOR[stat], True
         elif stat in ("min", "max"):
             near = where.get((col, "p05" if stat == "min" else "p95"))
             if near is not None:
-                spread[:, j] = np.abs(values[:, j] - values[:, near])
+                extremes.append(j)
+                nears.append(near)
                 factor[j] = 0.5
+    if located:
+        keys = {k: i for i, k in enumerate(k for k, s in sigmas.items() if s is not None)}
+        stacked = np.column_stack([s for s in sigmas.values() if s is not None])
+        spread[:, [j for j, _ in located]] = stacked[:, [keys[k] for _, k in located]]
+    if extremes:
+        spread[:, extremes] = np.abs(values[:, extremes] - values[:, nears])
     return spread, factor, per_root_n
 
 

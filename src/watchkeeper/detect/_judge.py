@@ -375,6 +375,8 @@ DISTINCT_OF_IDS = False
 def widened(grid: Grid, tolerance) -> np.ndarray:
     """Per series, the band multiplier that false-positive feedback earned (1 if none)."""
     out = np.ones(len(grid.statistics))
+    if not tolerance:
+        return out
     for j, key in enumerate(zip(grid.columns, grid.statistics)):
         out[j] = float((tolerance or {}).get((str(key[0]), str(key[1])), 1.0))
     return out

@@ -25,6 +25,8 @@ window makes differ from the skip list's): the fast paths above are for finite d
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 import numpy as np
@@ -48,9 +50,25 @@ def prior_quantile(values: np.ndarray, window: int, q: float, start: int = 0,
         return _extreme(values, window, q, start, min_periods)
     if finite and window <= NETWORK_MAX:
         return _network(values, window, q, start, min_periods)
-    if (t - start) * s * window > SORT_BUDGET:
+    total, part = _SHARE.get()  # a block of a wider grid chooses as the whole grid would
+    if (t - start) * (s * total // part) * window > SORT_BUDGET:
         return _skiplist(values, window, q, min_periods)[start:]
     return _sorted(values, window, q, start, min_periods)
+
+
+_SHARE: ContextVar[tuple[int, int]] = ContextVar("series_share", default=(1, 1))
+
+
+@contextmanager
+def series_share(total: int, part: int):
+    """Inside: calls stand for a block of ``part`` series of a grid of ``total`` series in
+    choosing their method (a call on ``k * part`` columns, e.g. one per phase, for
+    ``k * total``). Only values with an infinity can tell the methods apart."""
+    token = _SHARE.set((total, part))
+    try:
+        yield
+    finally:
+        _SHARE.reset(token)
 
 
 def _prior_rows(values: np.ndarray, window: int, start: int) -> np.ndarray:
@@ -128,7 +146,11 @@ def _network(values: np.ndarray, window: int, q: float, start: int, min_periods:
             r = work[k, :m]
             r.reshape(n_rows, hi - lo)[...] = prior[k:k + n_rows, lo:hi]
             rows.append(r)
-        out[:, lo:hi] = _pick(_sort(rows, work[window, :m]), q, min_periods).reshape(
+        # Known values per window: a difference of running counts (no infinities here).
+        known = np.zeros((n_rows + window, hi - lo), dtype=np.int64)
+        np.cumsum(~np.isnan(prior[:, lo:hi]), axis=0, out=known[1:])
+        count = (known[window:] - known[:n_rows]).reshape(-1)
+        out[:, lo:hi] = _pick(_sort(rows, work[window, :m]), q, min_periods, count).reshape(
             n_rows, hi - lo)
     return out
 
@@ -163,11 +185,14 @@ def _sort(rows: list[np.ndarray], spare: np.ndarray) -> list[np.ndarray]:
     return rows
 
 
-def _pick(rows: list[np.ndarray], q: float, min_periods: int) -> np.ndarray:
-    """:func:`_interpolate` of sorted windows held as one array per window position."""
-    count = np.zeros(rows[0].shape, dtype=np.int64)
-    for r in rows:
-        count += np.isfinite(r)
+def _pick(rows: list[np.ndarray], q: float, min_periods: int,
+          count: np.ndarray | None = None) -> np.ndarray:
+    """:func:`_interpolate` of sorted windows held as one array per window position;
+    ``count``: their finite values, if known."""
+    if count is None:
+        count = np.zeros(rows[0].shape, dtype=np.int64)
+        for r in rows:
+            count += np.isfinite(r)
     usual = int(count.flat[-1]) if count.size else 0
     # Where the window has the usual number of known values (nearly everywhere): the same
     # two positions for all, the same arithmetic as _interpolate.

@@ -161,7 +161,11 @@ class RobustDetector(BaseDetector):
         center, scale, held = constant_counts(grid, learn, model.center,
                                         model.scale * multipliers[None, :], rows, self.window,
                                         multipliers)
-        z = z_scores(grid.values, center, scale)
+        if 2 * len(rows) < len(grid.partitions):  # every rule below reads the judged rows only
+            z = np.zeros(grid.values.shape)
+            z[rows] = z_scores(grid.values[rows], center[rows], scale[rows])
+        else:
+            z = z_scores(grid.values, center, scale)
         z = poisson_capped(grid.statistics, grid.values, grid.sizes, z, rows)
         z = cap_seen_before(learn, grid.values, z, rows, self.window, self.min_history, levels[0])
         z = discrete_steps(grid, learn, z, center, rows, self.window, levels[0])
