@@ -4,34 +4,15 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-
-from watchkeeper.cli import main
-from watchkeeper.datasets import synthetic
+from cli_helpers import run, write_orders
 
 
 @pytest.fixture
 def orders(tmp_path, monkeypatch):
     """40 days of synthetic orders whose last day has 60% of ``amount`` set to null."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("WK_STORE_URL", raising=False)
     monkeypatch.setenv("WK_USER", "carol")
-    frame = synthetic(seed=2, days=40, rows_per_day=60).frame
-    last = frame["order_date"] == frame["order_date"].max()
-    hit = last & (np.random.default_rng(1).random(len(frame)) < 0.6)
-    frame.loc[hit, "amount"] = None
-    path = tmp_path / "orders.parquet"
-    frame.to_parquet(path, index=False)
-    return path
-
-
-def run(args, capsys):
-    with pytest.raises(SystemExit) as done:
-        main(args)
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return done.value.code, out.out, out.err
+    return write_orders(tmp_path, monkeypatch, null_last_day=0.6)
 
 
 def _check(orders, capsys):

@@ -5,27 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from watchkeeper.cli import main
-from watchkeeper.datasets import synthetic
+from cli_helpers import run, write_orders
 
 
 @pytest.fixture
 def orders(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("WK_STORE_URL", raising=False)
-    frame = synthetic(seed=2, days=40, rows_per_day=60).frame
-    path = tmp_path / "orders.parquet"
-    frame.to_parquet(path, index=False)
-    return path
-
-
-def run(args, capsys):
-    with pytest.raises(SystemExit) as done:
-        main(args)
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return done.value.code, out.out, out.err
+    return write_orders(tmp_path, monkeypatch)
 
 
 class TestBacktestCommand:

@@ -157,3 +157,19 @@ def spark_table(spark, spark_frame, tmp_path_factory):
     spark_frame.write.option("path", str(location)).format("parquet").saveAsTable(name)
     yield f"spark:{name}"
     spark.sql(f"DROP TABLE IF EXISTS {name}")
+
+
+@pytest.fixture
+def queries(monkeypatch) -> list[str]:
+    """Records the SQL of every query a Relation executes (tests count them)."""
+    from watchkeeper.engine import Relation
+
+    seen: list[str] = []
+    original = Relation._execute
+
+    def counting(self, expr):
+        seen.append(self.sql(expr))
+        return original(self, expr)
+
+    monkeypatch.setattr(Relation, "_execute", counting)
+    return seen

@@ -45,20 +45,6 @@ def write(frame: pd.DataFrame, path) -> str:
 
 
 @pytest.fixture
-def queries(monkeypatch) -> list[str]:
-    """Records the SQL of every query a Relation executes."""
-    seen: list[str] = []
-    original = Relation._execute
-
-    def counting(self, expr):
-        seen.append(self.sql(expr))
-        return original(self, expr)
-
-    monkeypatch.setattr(Relation, "_execute", counting)
-    return seen
-
-
-@pytest.fixture
 def store(tmp_path) -> Store:
     return Store.open(tmp_path / "store.duckdb")
 

@@ -36,19 +36,6 @@ def write_groups(path, groups: list[pa.Table]) -> str:
     return str(path)
 
 
-@pytest.fixture
-def queries(monkeypatch) -> list[str]:
-    seen: list[str] = []
-    original = Relation._execute
-
-    def counting(self, expr):
-        seen.append(self.sql(expr))
-        return original(self, expr)
-
-    monkeypatch.setattr(Relation, "_execute", counting)
-    return seen
-
-
 class TestFooterCounts:
     """Footer counts equal a full GROUP BY scan, and skip it when row groups allow."""
 
