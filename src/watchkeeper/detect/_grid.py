@@ -135,7 +135,7 @@ def to_grid(history: pd.DataFrame, grain: Granularity | None = None,
     grain = grain or infer_granularity(observed_parts)
     index = regular_index(observed_parts, grain)
     rows = index.get_indexer(observed_parts)[part_codes]
-    pair = col_codes.astype(np.int64) * len(stat_names) + stat_codes
+    pair = col_codes.astype(np.int64, copy=False) * len(stat_names) + stat_codes
     col_names, stat_names = np.asarray(col_names, dtype=object), np.asarray(stat_names, dtype=object)
     if series is None:
         present = np.flatnonzero(np.bincount(pair, minlength=1))  # np.unique(pair), in O(n)
@@ -190,8 +190,12 @@ def _fill(rows: np.ndarray, pair: np.ndarray, value: np.ndarray, n_rows: int,
         if 0 <= code < len(slot):
             slot[code] = j
     target = slot[pair]
-    hit = np.flatnonzero(target >= 0)
     # Flat positions: one 1-D scatter, in the frame's order (a repeated summary: the last).
+    if target.min(initial=0) >= 0:  # every summary row is wanted
+        target += rows * len(wanted)
+        out.reshape(-1)[target] = value
+        return out
+    hit = np.flatnonzero(target >= 0)
     out.reshape(-1)[rows[hit] * len(wanted) + target[hit]] = value[hit]
     return out
 

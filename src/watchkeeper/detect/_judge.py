@@ -474,11 +474,12 @@ def agreement(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray, c
     codes = pd.factorize(grid.columns[use])[0]
     z = z.copy()
     rho = AGREEING_RHO
-    for c in np.unique(codes):
-        members = use[codes == c]
+    order = np.argsort(codes, kind="stable")  # each column's statistics, in grid order
+    for at in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
+        members = use[at]
         if members.size < 2:
             continue
-        s = signed[:, codes == c]
+        s = signed[:, at]
         k = members.size
         combined = np.abs(s.sum(axis=1)) / np.sqrt(k + k * (k - 1) * rho)
         agreeing = np.maximum((s > cap).sum(axis=1), (s < -cap).sum(axis=1))
