@@ -90,6 +90,26 @@ class TestSortingNetwork:
                 np.testing.assert_array_equal(prior_quantile(values, 3, q, 0, 1),
                                               _sorted(values, 3, q, 0, 1))
 
+    def test_a_block_chooses_the_method_of_the_whole_grid(self, monkeypatch):
+        """With an infinity the skip list and the sort differ: a block of series chooses
+        as the whole grid would (only the grid's size decides)."""
+        from watchkeeper.detect import _rolling
+
+        chosen = []
+        for name in ("_skiplist", "_sorted"):
+            plain = getattr(_rolling, name)
+            monkeypatch.setattr(_rolling, name,
+                                lambda *a, _f=plain, _n=name: chosen.append(_n) or _f(*a))
+        monkeypatch.setattr(_rolling, "SORT_BUDGET", 10_000)
+        values = np.random.default_rng(0).normal(size=(100, 4))
+        values[5, 0] = np.inf
+        prior_quantile(values, 56, 0.8, 0, 14)  # 100 x 4 x 56 = 22,400 cells: skip list
+        with _rolling.series_share(4, 1):  # a block of 1 series of a grid of 4
+            prior_quantile(values[:, :1], 56, 0.8, 0, 14)  # alone it would sort
+        assert chosen == ["_skiplist", "_skiplist"]
+        prior_quantile(values[:, :1], 56, 0.8, 0, 14)
+        assert chosen[-1] == "_sorted"
+
     def test_median_of_arrays_is_the_sorted_median(self):
         rng = np.random.default_rng(1)
         rows = [rng.normal(size=(30, 5)) for _ in range(4)]
