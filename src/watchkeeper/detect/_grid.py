@@ -83,8 +83,11 @@ def checked_frame(frame, columns: tuple[str, ...], what: str, source: str) -> pd
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ConfigError(f"{what} lacks column(s) {', '.join(missing)}: pass {source}")
-    out = frame[list(columns)].copy()
-    out["partition"] = pd.to_datetime(out["partition"])
+    # A shallow copy: columns are replaced below, never written into (the caller's frame
+    # stays as it was), and 13 million summary rows are not copied for nothing.
+    out = frame[list(columns)].copy(deep=False)
+    if not pd.api.types.is_datetime64_any_dtype(out["partition"]):  # else a no-op, 0.2 s
+        out["partition"] = pd.to_datetime(out["partition"])
     if out["partition"].dt.tz is not None:
         out["partition"] = out["partition"].dt.tz_convert("UTC").dt.tz_localize(None)
     return out
