@@ -138,6 +138,16 @@ def quiet_nanmedian(a: np.ndarray, axis: int) -> np.ndarray:
 ENVELOPE = (0.04, 0.96)
 
 
+def _sorted_window(learn: np.ndarray, t_idx: np.ndarray, series: np.ndarray,
+                   window: int) -> np.ndarray:
+    """Per (row ``t_idx[i]``, series ``series[i]``): the ``window`` values before that row,
+    sorted, NaN last (and for rows before the start of the history)."""
+    lags = t_idx[:, None] - np.arange(window, 0, -1)[None, :]
+    history = np.where(lags >= 0, learn[np.clip(lags, 0, None), series[:, None]], np.nan)
+    history.sort(axis=1)
+    return history
+
+
 def cap_seen_before(learn: np.ndarray, values: np.ndarray, z: np.ndarray, rows: np.ndarray,
                     window: int, min_history: int, cap: float) -> np.ndarray:
     """A value inside the recent history's own 4%-96% range scores at most ``cap`` (info).
@@ -152,9 +162,7 @@ def cap_seen_before(learn: np.ndarray, values: np.ndarray, z: np.ndarray, rows: 
     if flagged_rows.size == 0:
         return z
     t_idx = rows[flagged_rows]
-    lags = t_idx[:, None] - np.arange(window, 0, -1)[None, :]
-    history = np.where(lags >= 0, learn[np.clip(lags, 0, None), flagged_series[:, None]], np.nan)
-    history.sort(axis=1)
+    history = _sorted_window(learn, t_idx, flagged_series, window)
     count = np.isfinite(history).sum(axis=1)
     from ._rolling import _interpolate
 
@@ -418,9 +426,7 @@ def discrete_steps(grid: Grid, learn: np.ndarray, z: np.ndarray, center: np.ndar
     if flagged_rows.size == 0:
         return z
     t_idx = rows[flagged_rows]
-    lags = t_idx[:, None] - np.arange(window, 0, -1)[None, :]
-    history = np.where(lags >= 0, learn[np.clip(lags, 0, None), flagged_series[:, None]], np.nan)
-    history.sort(axis=1)
+    history = _sorted_window(learn, t_idx, flagged_series, window)
     gaps = np.diff(history, axis=1)
     with np.errstate(invalid="ignore"):
         gaps = np.where(gaps > 1e-9 * (1.0 + np.abs(history[:, 1:])), gaps, np.nan)
