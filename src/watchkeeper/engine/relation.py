@@ -127,7 +127,7 @@ class Relation:
             return self.table
         runs = list(_contiguous_runs(sorted(partitions), grain.offset))
         base = self._pruned(column, runs)
-        if base is not self.table and self._files_inside(column, runs):
+        if base is not self.table and self._files_inside(runs):
             # Every file left holds only rows of these partitions (or none): the range
             # filter would keep them all, and it costs each query a larger plan to compile.
             return base
@@ -149,9 +149,7 @@ class Relation:
         """
         if self._file_ranges is None or self._file_ranges[0] != column:
             return self.table
-        ranges = self._file_ranges[1]
-        keep = tuple(f for f in self.parquet_files if f in ranges and any(
-            lo <= ranges[f][1] and ranges[f][0] < hi for lo, hi in runs))
+        keep = tuple(self._files_meeting(runs))
         if not keep or len(keep) == len(self.parquet_files):
             return self.table
         if keep not in self._subsets:
@@ -163,13 +161,17 @@ class Relation:
             self._subsets[keep] = subset if same else self.table
         return self._subsets[keep]
 
-    def _files_inside(self, column: str, runs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> bool:
+    def _files_meeting(self, runs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> list[str]:
+        """The files whose footer range of the partition column meets one of the runs."""
+        ranges = self._file_ranges[1]
+        return [f for f in self.parquet_files if f in ranges and any(
+            lo <= ranges[f][1] and ranges[f][0] < hi for lo, hi in runs)]
+
+    def _files_inside(self, runs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> bool:
         """Whether every file ``_pruned`` keeps has its footer range inside one of the runs."""
         ranges = self._file_ranges[1]
-        kept = [f for f in self.parquet_files if f in ranges and any(
-            lo <= ranges[f][1] and ranges[f][0] < hi for lo, hi in runs)]
         return all(any(lo <= ranges[f][0] and ranges[f][1] < hi for lo, hi in runs)
-                   for f in kept)
+                   for f in self._files_meeting(runs))
 
     def partition_counts(self, column: str, grain: Granularity) -> pd.DataFrame:
         """Row count per partition: the cheap query that drives incremental refresh.
@@ -296,7 +298,7 @@ class Relation:
         """
         columns = [c for c in columns if self.counted_states(c)]
         if not columns:
-            return ValueCounts(_empty_top(), {})
+            return ValueCounts.empty()
         table = self._restricted(column, grain, partitions)
         key = self._partition_key(column, grain, table)
         parts = []
@@ -345,7 +347,7 @@ class Relation:
         Only on a DuckDB connection watchkeeper opened (see ``duck.VALUE_COUNT_MEMORY``).
         If a plan cannot run within the budget even spilling, it runs again without it.
         """
-        budgeted = self._duckdb if self.backend == "duckdb" else None
+        budgeted = self._duckdb  # None unless watchkeeper opened this DuckDB connection
         try:
             with duck.memory_budget(budgeted, duck.VALUE_COUNT_MEMORY):
                 return self._execute(expr)
@@ -428,6 +430,14 @@ class ValueCounts:
     top: pd.DataFrame
     states: dict[tuple[str, pd.Timestamp], dict[str, object]]
 
+    @classmethod
+    def empty(cls) -> "ValueCounts":
+        """No counts: what a query that did not run found."""
+        return cls(pd.DataFrame({"column": pd.Series(dtype=object),
+                                 "partition": pd.Series(dtype="datetime64[ns]"),
+                                 "value": pd.Series(dtype=object),
+                                 "count": pd.Series(dtype="int64")}), {})
+
     def states_for(self, info: ColumnInfo, partition: pd.Timestamp) -> dict[str, object]:
         found = self.states.get((info.name, partition))
         if found is not None:
@@ -436,12 +446,6 @@ class ValueCounts:
             return {"non_null": 0, "empty": 0, "distinct": 0, "length_mean": None,
                     "length_min": None, "length_max": None}
         return {"distinct": 0}
-
-
-def _empty_top() -> pd.DataFrame:
-    return pd.DataFrame({"column": pd.Series(dtype=object), "partition": pd.Series(
-        dtype="datetime64[ns]"), "value": pd.Series(dtype=object),
-        "count": pd.Series(dtype="int64")})
 
 
 def _value_counts(frame: pd.DataFrame, columns: Sequence[ColumnInfo], k: int) -> ValueCounts:
@@ -464,12 +468,10 @@ def _value_counts(frame: pd.DataFrame, columns: Sequence[ColumnInfo], k: int) ->
                            "length_min": int(row.length_min), "length_max": int(row.length_max)}
         else:
             states[key] = {"distinct": int(row.distinct)}
-    keep = pd.Series([i in strings for i in col], dtype=bool).to_numpy() if k > 0 else (
-        np.zeros(len(frame), dtype=bool))
+    keep = np.isin(col, sorted(strings)) & (k > 0)  # integers have no top values
     top = pd.DataFrame({
         "column": [names[i] for i in col[keep]],
-        "partition": pd.Series([p for p, kept in zip(partitions, keep) if kept],
-                               dtype="datetime64[ns]"),
+        "partition": pd.Series(np.array(partitions, dtype=object)[keep], dtype="datetime64[ns]"),
         "value": frame["value"].astype(object).to_numpy()[keep],
         "count": frame["n"].to_numpy()[keep].astype("int64"),
     })

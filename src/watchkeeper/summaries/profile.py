@@ -14,6 +14,7 @@ import pandas as pd
 
 from .._util import first_line
 from ..engine import ColumnInfo, Granularity, Kind, QueryFailed, Relation, open_source
+from ..engine.relation import ValueCounts
 from ..errors import EmptySourceError, PartitionColumnError
 from ..store import Store, TableRecord
 from .statistics import long_frame, top_value_frame
@@ -124,7 +125,7 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
     batches = _batches(todo, relation.state_bytes_per_partition(columns))
     records: list[dict] = []
     tops: list[pd.DataFrame] = []
-    failed: dict[str, Notice] = {}
+    failed: dict[tuple[str, str], Notice] = {}
     label = f"summarizing {len(todo)} partitions"
     for i, batch in enumerate(batches):
         progress(label, i, len(batches))
@@ -135,7 +136,7 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
         records += part
         tops.append(top)
         for notice in more:  # one notice per column, not one per batch
-            failed.setdefault(f"{notice.column}\0{notice.message}", notice)
+            failed.setdefault((notice.column, notice.message), notice)
     progress(label, len(batches), len(batches))
     notices += list(failed.values())
     # A column that failed in some batch keeps the partitions of the others.
@@ -233,7 +234,7 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
     failed_names = {n.column for n in notices}
     good = [c for c in columns if c.name not in failed_names]
     counted = [c for c in counted if c.name not in failed_names]
-    top = pd.DataFrame(columns=["column", "partition", "value", "count"])
+    top = ValueCounts.empty().top
     if counted:
         try:
             found = relation.value_counts(partition_column, grain, counted, top_k, restrict)
@@ -270,9 +271,9 @@ def _duplicate_rows(relation: Relation, partition_column: str, grain: Granularit
                                           [r["partition"] for r in need])
     except QueryFailed as exc:
         return [Notice("*", f"duplicate rows could not be counted ({first_line(exc)})")]
-    for record in need:
+    for record in need:  # a partition has at least one row, or it would not be one
         n = record["row_count"]
-        record["duplicate_fraction"] = 1.0 - distinct.get(record["partition"], n) / n if n else None
+        record["duplicate_fraction"] = 1.0 - distinct.get(record["partition"], n) / n
     return []
 
 
