@@ -117,6 +117,27 @@ class TestMigrations:
         save(store, days=DAYS[1:])  # the schema-2 tables accept writes
         assert store.load_statistics("events")["value"].tolist() == [4.5, 1.0]
 
+    def test_schema_7_drops_duckdbs_secondary_indexes_only(self, store_url):
+        """A schema-6 store loses its non-unique indexes on DuckDB (duckdb/duckdb#23645);
+        PostgreSQL keeps them. Its data and its primary keys stay."""
+        db = _db.connect(store_url)
+        listing = ("SELECT index_name FROM duckdb_indexes() WHERE NOT is_unique"
+                   if db.dialect == "duckdb" else
+                   "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+        try:
+            assert migrate(db, up_to=6) == 6
+            before = {row[0] for row in db.execute(listing) if not row[0].endswith("_pkey")}
+            assert "wk_slo_results_key" in before and "wk_statistics_key" in before
+            assert migrate(db) == SCHEMA_VERSION
+            after = {row[0] for row in db.execute(listing) if not row[0].endswith("_pkey")}
+        finally:
+            db.close()
+        assert after == (set() if db.dialect == "duckdb" else before)
+        store = Store.open(store_url)
+        save(store)
+        save(store, scale=2.0)  # a refresh deletes and rewrites the same rows
+        assert store.load_statistics("events")["value"].tolist() == [2.0, 4.0]
+
     def test_newer_store_is_refused(self, store_url):
         """A store migrated by a newer watchkeeper raises StoreLockedError, untouched."""
         Store.open(store_url)

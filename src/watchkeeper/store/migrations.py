@@ -7,7 +7,13 @@ than this package knows is refused, so an old watchkeeper never corrupts it.
 
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[int, str, list[str]]] = [
+Statement = str | tuple[str, str]
+"""SQL for every store, or ``(dialect, sql)`` for one dialect's stores only."""
+
+_DUCKDB_SECONDARY_INDEXES = ["wk_statistics_key", "wk_slo_results_key", "wk_incidents_table",
+                             "wk_anomalies_incident", "wk_managed_ingests_key"]
+
+MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
     (1, "tables, partitions and statistics", [
         """CREATE TABLE wk_tables (
             name VARCHAR PRIMARY KEY,
@@ -226,6 +232,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             data_version BIGINT NOT NULL,
             partitions VARCHAR NOT NULL,
             created_at TIMESTAMP NOT NULL)""",
+    ]),
+    # DuckDB 1.5 can leave a non-unique ART index out of step with its table after
+    # replaying the write-ahead log of a killed process; the next transaction that
+    # deletes those rows then fails at COMMIT ("Failed to delete all rows from
+    # index") and invalidates the database (duckdb/duckdb#23645). The store's
+    # tables are small enough to scan, so DuckDB stores keep no secondary index;
+    # PostgreSQL stores keep theirs.
+    (7, "no secondary indexes in DuckDB stores", [
+        ("duckdb", f"DROP INDEX IF EXISTS {name}") for name in _DUCKDB_SECONDARY_INDEXES
     ]),
 ]
 

@@ -256,6 +256,10 @@ def migrate(db: _db.Database, up_to: int | None = None) -> int:
         for version, _title, statements in MIGRATIONS:
             if current < version <= target:
                 for statement in statements:
+                    if isinstance(statement, tuple):  # (dialect, sql): one dialect only
+                        dialect, statement = statement
+                        if dialect != db.dialect:
+                            continue
                     db.execute(statement)
         db.execute("DELETE FROM wk_meta WHERE key IN ('schema_version', 'written_by')")
         db.execute("INSERT INTO wk_meta (key, value) VALUES ('schema_version', ?),"
