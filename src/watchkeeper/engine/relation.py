@@ -113,8 +113,15 @@ class Relation:
 
     def _partition_key(self, column: str, grain: Granularity,
                        table: ir.Table | None = None) -> ir.Value:
-        key = self._partition_column(column, grain, table).truncate(_TRUNCATE_UNIT[grain])
-        return key.name(_PARTITION)
+        col = self._partition_column(column, grain, table)
+        dtype = col.type()
+        if grain is Granularity.DAY and (dtype.is_date() or (dtype.is_timestamp()
+                                                             and dtype.timezone is None)):
+            # The same day as truncating, but a DATE key groups faster than a timestamp
+            # (DuckDB: 15% of the value-count query, whose every branch groups by it).
+            # Not for zoned timestamps, whose day depends on the session's time zone.
+            return col.cast("date").name(_PARTITION)
+        return col.truncate(_TRUNCATE_UNIT[grain]).name(_PARTITION)
 
     def _restricted(self, column: str, grain: Granularity,
                     partitions: Sequence[pd.Timestamp] | None) -> ir.Table:
@@ -304,13 +311,16 @@ class Relation:
         parts = []
         for i, info in enumerate(columns):
             x = table[info.name]
+            # Narrowed to (partition, value) first: Ibis then binds each later step
+            # against two columns, not every column of the source (a third of the
+            # time spent building this query on a 30-column table).
             if info.kind is Kind.STRING:
-                grouped = (table.filter(x.notnull())
-                           .group_by([key, x.cast("string").name("value")])
-                           .aggregate(n=ibis._.count()))
+                narrow = table.select(key, value=x.cast("string"))
             else:  # counted for its distinct values only; no top values
-                grouped = (table.filter(x.notnull()).group_by([key, x.name("v")])
-                           .aggregate(n=ibis._.count()))
+                narrow = table.select(key, value=x)
+            grouped = (narrow.filter(narrow.value.notnull()).group_by([_PARTITION, "value"])
+                       .aggregate(n=ibis._.count()))
+            if info.kind is not Kind.STRING:
                 grouped = grouped.select(_PARTITION, value=ibis.null("string"), n=grouped.n)
             parts.append((info, grouped.mutate(col=ibis.literal(i, type="int32"))))
         if self.backend in _KEEPS_TOP_K:
