@@ -100,3 +100,43 @@ def _span(first: pd.Timestamp, last: pd.Timestamp, grain: Granularity):
     while current <= last:
         yield current
         current = truncate(current + grain.offset, grain)
+
+
+def integer_ranges(files: Sequence[str], columns: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """``{column: (min, max)}`` over every row group of ``files``, from their footers.
+
+    Only columns whose every row group with a value has integer statistics are
+    included; any doubt (an unreadable footer, a missing statistic) leaves the
+    column out, and the caller treats its range as unknown.
+    """
+    low: dict[str, int] = {}
+    high: dict[str, int] = {}
+    unknown: set[str] = set()
+    for path in files:
+        try:
+            meta = pq.read_metadata(path)
+        except Exception:
+            return {}
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            if group.num_rows == 0:
+                continue
+            seen = set()
+            for i in range(group.num_columns):
+                chunk = group.column(i)
+                name = chunk.path_in_schema
+                if name not in columns or name in unknown:
+                    continue
+                seen.add(name)
+                stats = chunk.statistics
+                if (stats is not None and stats.has_null_count
+                        and stats.null_count == group.num_rows):
+                    continue  # only NULLs here: no value to bound
+                if (stats is None or not stats.has_min_max
+                        or not all(isinstance(v, int) for v in (stats.min, stats.max))):
+                    unknown.add(name)
+                    continue
+                low[name] = min(low.get(name, stats.min), stats.min)
+                high[name] = max(high.get(name, stats.max), stats.max)
+            unknown.update(set(columns) - seen)  # not in this file: no statistics for it
+    return {c: (low[c], high[c]) for c in columns if c in low and c not in unknown}

@@ -18,8 +18,9 @@ import pandas as pd
 
 from ..errors import PartitionColumnError
 from . import duck
-from .aggregates import COUNTED_STRING_STATES, QUANTILE_SAMPLE, STATES, StateContext, kind_of
-from .parquet_footers import footer_counts
+from .aggregates import (COUNTED_STRING_STATES, QUANTILE_SAMPLE, SMALL_INTEGER_RANGE, STATES,
+                         StateContext, kind_of)
+from .parquet_footers import footer_counts, integer_ranges
 from .types import ColumnInfo, Granularity, Kind
 
 _TRUNCATE_UNIT = {Granularity.HOUR: "h", Granularity.DAY: "D", Granularity.WEEK: "W"}
@@ -34,6 +35,11 @@ _FLOAT_MODULO = {"duckdb", "pyspark"}
 
 _SAMPLED_QUANTILES = {"duckdb"}
 """Engines whose quantiles come from a reservoir sample (``aggregates._quantiles``)."""
+
+_DUCKDB_FUNCTIONS = {"duckdb"}
+"""Engines with ``bit_count`` and ``count_if``: the fused scan counts small-range integers'
+distinct values exactly, as bit masks (``aggregates.SMALL_INTEGER_RANGE``), and conditions
+without a cast."""
 
 
 class QueryFailed(Exception):
@@ -62,6 +68,7 @@ class Relation:
         self.parquet_files = list(parquet_files)  # lets partition_counts read footers
         self._file_ranges: tuple[str, dict] | None = None  # (column, {file: (min, max)})
         self._subsets: dict[tuple[str, ...], ir.Table] = {}
+        self._small_ranges: dict[str, tuple[int, int]] | None = None
 
     def close(self) -> None:
         if self._close is not None:
@@ -229,8 +236,28 @@ class Relation:
         if info.kind is Kind.STRING:
             return COUNTED_STRING_STATES
         if info.kind is Kind.NUMERIC and self.table.schema()[info.name].is_integer():
+            if info.name in self.small_integer_ranges():
+                return frozenset()  # few possible values: the fused scan counts them exactly
             return _COUNTED_DISTINCT
         return frozenset()
+
+    def small_integer_ranges(self) -> dict[str, tuple[int, int]]:
+        """``{column: (min, max)}`` of integer columns whose Parquet footers bound them to
+        at most ``SMALL_INTEGER_RANGE`` values, on engines with ``bit_count``.
+
+        The fused scan counts their distinct values exactly, one bit per possible
+        value, instead of a branch of the value-count query that reads the column
+        again (codes, ages, counts: 6 of the benchmark's 8 integer columns, 0.15 s
+        of 2.4 s). Other sources and engines: empty, and nothing changes.
+        """
+        if self._small_ranges is None:
+            self._small_ranges = {}
+            if self.parquet_files and self.backend in _DUCKDB_FUNCTIONS:
+                ints = [name for name, dtype in self.table.schema().items() if dtype.is_integer()]
+                ranges = integer_ranges(self.parquet_files, ints)
+                self._small_ranges = {name: (low, high) for name, (low, high) in ranges.items()
+                                      if high - low < SMALL_INTEGER_RANGE}
+        return self._small_ranges
 
     def state_bytes_per_partition(self, columns: Sequence[ColumnInfo]) -> int | None:
         """What the fused query's aggregate states hold per partition, on engines that run
@@ -263,7 +290,9 @@ class Relation:
         ctx = StateContext(quantiles,
                            exact_distinct=_EXACT_DISTINCT_IS_CHEAP.get(self.backend, False),
                            sampled_quantiles=self.backend in _SAMPLED_QUANTILES,
-                           float_modulo=self.backend in _FLOAT_MODULO)
+                           float_modulo=self.backend in _FLOAT_MODULO,
+                           integer_ranges=self.small_integer_ranges(),
+                           count_if=self.backend in _DUCKDB_FUNCTIONS)
         metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):

@@ -235,6 +235,9 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
     good = [c for c in columns if c.name not in failed_names]
     counted = [c for c in counted if c.name not in failed_names]
     top = ValueCounts.empty().top
+    # Columns whose distinct counts are exact: small-range integers (fused scan), and
+    # the value-counted columns once that query ran.
+    exact = [c for c in good if c.name in relation.small_integer_ranges()]
     if counted:
         try:
             found = relation.value_counts(partition_column, grain, counted, top_k, restrict)
@@ -249,13 +252,15 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
             good = [c for c in good if c.name not in lost]
         else:
             top = found.top
+            exact += counted
             for part in records:
                 for info in counted:
                     part["states"][info.name].update(found.states_for(info, part["partition"]))
-                # A column whose every row holds a value no other row holds: no row repeats.
-                if any(part["states"][c.name].get("distinct") == part["row_count"]
-                       for c in counted):
-                    part["duplicate_fraction"] = 0.0
+    for part in records:
+        # A column whose every row holds a value no other row holds: no row repeats.
+        if any(part["states"].get(c.name, {}).get("distinct") == part["row_count"]
+               for c in exact):
+            part["duplicate_fraction"] = 0.0
     notices += _duplicate_rows(relation, partition_column, grain, good, records)
     return records, top, notices
 
