@@ -1,7 +1,7 @@
-"""Integers of a small range known from Parquet footers: distinct values as bit masks.
+"""Integers of a small range known from Parquet footers: distinct values as bits.
 
 The fused scan counts them exactly (one bit per possible value, OR-ed per
-partition) instead of a branch of the value-count query. The counts must be
+partition, in BIGINT masks or one bit string) instead of a branch of the value-count query. The counts must be
 what pandas counts, whatever the range's position, width or NULLs; columns
 without footer statistics, or of a wide range, keep the value-count path.
 """
@@ -16,7 +16,7 @@ import pytest
 
 import watchkeeper
 from watchkeeper.engine import ColumnInfo, Kind, open_source
-from watchkeeper.engine.aggregates import SMALL_INTEGER_RANGE
+from watchkeeper.engine.aggregates import MASK_RANGE, SMALL_INTEGER_RANGE
 from watchkeeper.engine.parquet_footers import integer_ranges
 
 
@@ -29,7 +29,9 @@ def _frame(rows: int = 3000) -> pd.DataFrame:
         "negative": rng.integers(-40, 21, rows).astype("int16"),
         # several mask words; the two ends of the range both occur
         "sparse": np.where(rng.random(rows) < 0.5, 0, rng.integers(0, 300, rows) * 3 % 301),
-        "edge": rng.choice([1_000, 1_000 + SMALL_INTEGER_RANGE - 1], rows).astype("int64"),
+        "edge": rng.choice([1_000, 1_000 + MASK_RANGE - 1], rows).astype("int64"),
+        # a bit string, not masks; both ends occur
+        "ids": np.concatenate([[5, 5 + SMALL_INTEGER_RANGE - 1], rng.integers(5, 90_000, rows - 2)]),
         "wide": rng.integers(0, 10**6, rows),
     })
     frame.loc[rng.random(rows) < 0.2, "tiny"] = None  # NULLs are not a value
@@ -61,14 +63,15 @@ class TestSmallIntegerRanges:
         frame, path = parquet
         with open_source(str(path)) as relation:
             ranges = relation.small_integer_ranges()
-            assert set(ranges) == {"tiny", "negative", "sparse", "edge"}  # not "wide"
+            assert set(ranges) == {"tiny", "negative", "sparse", "edge", "ids"}  # not "wide"
             assert ranges["negative"] == (frame["negative"].min(), frame["negative"].max())
-            assert ranges["edge"] == (1_000, 1_000 + SMALL_INTEGER_RANGE - 1)
+            assert ranges["edge"] == (1_000, 1_000 + MASK_RANGE - 1)
+            assert ranges["ids"] == (5, 5 + SMALL_INTEGER_RANGE - 1)
             counted = {name: relation.counted_states(ColumnInfo(name, Kind.NUMERIC, "int"))
                        for name in ["tiny", "wide"]}
         assert counted == {"tiny": frozenset(), "wide": frozenset({"distinct"})}
 
-    @pytest.mark.parametrize("column", ["tiny", "negative", "sparse", "edge", "wide"])
+    @pytest.mark.parametrize("column", ["tiny", "negative", "sparse", "edge", "ids", "wide"])
     def test_distinct_counts_are_exact(self, parquet, column):
         frame, path = parquet
         result = watchkeeper.profile(str(path), partition_column="ts")

@@ -117,26 +117,46 @@ def _distinct(x: ir.Column, c: StateContext) -> ir.Scalar:
     return x.approx_nunique()
 
 
-SMALL_INTEGER_RANGE = 8 * 62
+MASK_RANGE = 8 * 62
+"""Integers with at most this many possible values: distinct values as BIGINT bit masks."""
+
+SMALL_INTEGER_RANGE = 2**18
 """Integer columns with at most this many possible values (max - min + 1, from Parquet
-footers) have their distinct values counted as bit masks in the fused scan."""
+footers) have their distinct values counted exactly in the fused scan, as bits: in a few
+BIGINT masks up to ``MASK_RANGE``, in one bit string beyond (32 KiB per partition)."""
 
 _WORD_BITS = 62  # bits per BIGINT mask: shifts never reach the sign bit
 
 
 @ibis.udf.scalar.builtin(name="bit_count")
 def _bit_count(x: dt.int64) -> dt.int8:
-    """DuckDB's ``bit_count``: the number of set bits."""
+    """DuckDB's ``bit_count`` of an integer: the number of set bits."""
+
+
+@ibis.udf.scalar.builtin(name="bit_count")
+def _bit_count_string(x: dt.binary) -> dt.int64:
+    """DuckDB's ``bit_count`` of a ``BIT`` string (typed binary here: Ibis has no BIT)."""
+
+
+@ibis.udf.agg.builtin(name="bitstring_agg")
+def _bitstring_agg(arg: dt.int64, low: dt.int64, high: dt.int64) -> dt.binary:
+    """DuckDB's ``bitstring_agg``: a bit string with the bit of every value set."""
 
 
 def _distinct_by_bits(x: ir.Column, low: int, high: int) -> ir.Scalar:
     """Exact distinct count of an integer column whose values lie in ``[low, high]``.
 
-    Each value sets its bit in one of a few BIGINT words, OR-ed per partition
-    (``BIT_OR``), and the set bits are counted: 8 bytes per word and partition,
-    where ``COUNT(DISTINCT)`` builds a hash table (about 3 MiB per column on DuckDB).
+    Up to ``MASK_RANGE`` values, each value sets its bit in one of a few BIGINT
+    words, OR-ed per partition (``BIT_OR``): 8 bytes per word and partition. Wider
+    ranges (ids up to ``SMALL_INTEGER_RANGE``) set theirs in one ``bitstring_agg``,
+    a quarter of the cost of grouping by every value. The set bits are counted at
+    the end. ``COUNT(DISTINCT)`` would build a hash table (about 3 MiB per column).
     """
     wide = x.cast("int64")
+    if high - low >= MASK_RANGE:
+        bits = _bitstring_agg(wide, ibis.literal(low, type="int64"),
+                              ibis.literal(high, type="int64"))
+        return _bit_count_string(bits).fill_null(0)
     one = ibis.literal(1, type="int64")
     total = None
     for start in range(low, high + 1, _WORD_BITS):
