@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import watchkeeper
-from watchkeeper.engine import ColumnInfo, Kind, open_source
+from watchkeeper.engine import ColumnInfo, Granularity, Kind, open_source
 from watchkeeper.engine.aggregates import MASK_RANGE, SMALL_INTEGER_RANGE
 from watchkeeper.engine.parquet_footers import integer_ranges
 
@@ -100,3 +100,18 @@ class TestSmallIntegerRanges:
         frame = _frame(300)
         with open_source(frame) as relation:  # no Parquet footers to read
             assert relation.small_integer_ranges() == {}
+
+    def test_footers_read_for_the_row_counts_are_not_read_again(self, parquet, monkeypatch):
+        """The row-count step reads every footer once; the ranges come from that read."""
+        _frame_, path = parquet
+        with open_source(str(path)) as relation:
+            relation.partition_counts("ts", Granularity.DAY)
+            monkeypatch.setattr(pq, "read_metadata", _no_second_read)
+            assert set(relation.small_integer_ranges()) == {"tiny", "negative", "sparse",
+                                                            "edge", "ids"}
+        known = {"/nowhere.parquet": {"a": (1, 5), "b": None}}
+        assert integer_ranges(["/nowhere.parquet"], ["a", "b"], known) == {"a": (1, 5)}
+
+
+def _no_second_read(path):
+    raise AssertionError(f"footer of {path} read twice")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -37,12 +37,16 @@ def truncate(value, grain: Granularity) -> pd.Timestamp:
     return day
 
 
-def footer_counts(files: Sequence[str], column: str, grain: Granularity
+def footer_counts(files: Sequence[str], column: str, grain: Granularity,
+                  on_footer: Callable[[str, pq.FileMetaData], None] | None = None
                   ) -> tuple[Counter, set[pd.Timestamp], dict[str, tuple]] | None:
     """``(exact counts of clean partitions, partitions that need a scan, file ranges)``.
 
     The file ranges map each file holding rows to the ``(min, max)`` of its
     partition column, so later queries can skip files outside their partitions.
+    ``on_footer(path, metadata)`` sees every footer read, so other facts can be
+    taken from it without reading it again (footers are not kept: thousands of
+    files would hold tens of MiB).
 
     None means some footer cannot be trusted (no statistics, no such column,
     a non-temporal type); the caller then counts with a full scan.
@@ -55,6 +59,8 @@ def footer_counts(files: Sequence[str], column: str, grain: Granularity
             meta = pq.read_metadata(path)
         except Exception:  # unreadable here: let the engine report it
             return None
+        if on_footer is not None:  # e.g. integer ranges, from the same read
+            on_footer(path, meta)
         if meta.num_row_groups == 0:
             continue
         index = _column_index(meta, column)
@@ -102,41 +108,64 @@ def _span(first: pd.Timestamp, last: pd.Timestamp, grain: Granularity):
         current = truncate(current + grain.offset, grain)
 
 
-def integer_ranges(files: Sequence[str], columns: Sequence[str]) -> dict[str, tuple[int, int]]:
+Range = tuple[int, int] | None
+"""``(min, max)`` of an integer column, or None when the footers cannot bound it."""
+
+
+def file_integer_ranges(meta: pq.FileMetaData, columns: Sequence[str]) -> dict[str, Range]:
+    """What one file's footer says of ``columns``: ``(min, max)``, or None (no bound).
+
+    A column that holds only NULLs in this file is left out (nothing to bound);
+    one missing from the file, or without integer statistics, is None.
+    """
+    out: dict[str, Range] = {}
+    if meta.num_row_groups == 0:
+        return out
+    first = meta.row_group(0)
+    where = {first.column(i).path_in_schema: i for i in range(first.num_columns)}
+    for name in columns:
+        if name not in where:
+            out[name] = None
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        if group.num_rows == 0:
+            continue
+        for name in columns:
+            if name not in where or out.get(name, ()) is None:
+                continue
+            stats = group.column(where[name]).statistics
+            if stats is not None and stats.has_null_count and stats.null_count == group.num_rows:
+                continue  # only NULLs here: no value to bound
+            if (stats is None or not stats.has_min_max
+                    or not all(isinstance(v, int) for v in (stats.min, stats.max))):
+                out[name] = None
+                continue
+            low, high = out.get(name, (stats.min, stats.max))
+            out[name] = (min(low, stats.min), max(high, stats.max))
+    return out
+
+
+def integer_ranges(files: Sequence[str], columns: Sequence[str],
+                   known: dict[str, dict[str, Range]] | None = None) -> dict[str, tuple[int, int]]:
     """``{column: (min, max)}`` over every row group of ``files``, from their footers.
 
-    Only columns whose every row group with a value has integer statistics are
-    included; any doubt (an unreadable footer, a missing statistic) leaves the
-    column out, and the caller treats its range as unknown.
+    ``known`` holds :func:`file_integer_ranges` of files already read (by path);
+    the others are read here. Only columns that every file bounds are included;
+    any doubt (an unreadable footer, a missing statistic, a file without the
+    column) leaves the column out, and the caller treats its range as unknown.
     """
-    low: dict[str, int] = {}
-    high: dict[str, int] = {}
-    unknown: set[str] = set()
+    merged: dict[str, Range] = {}
     for path in files:
-        try:
-            meta = pq.read_metadata(path)
-        except Exception:
-            return {}
-        for g in range(meta.num_row_groups):
-            group = meta.row_group(g)
-            if group.num_rows == 0:
+        found = (known or {}).get(path)
+        if found is None:
+            try:
+                found = file_integer_ranges(pq.read_metadata(path), columns)
+            except Exception:
+                return {}
+        for name, bounds in found.items():
+            if bounds is None or merged.get(name, ()) is None:
+                merged[name] = None
                 continue
-            seen = set()
-            for i in range(group.num_columns):
-                chunk = group.column(i)
-                name = chunk.path_in_schema
-                if name not in columns or name in unknown:
-                    continue
-                seen.add(name)
-                stats = chunk.statistics
-                if (stats is not None and stats.has_null_count
-                        and stats.null_count == group.num_rows):
-                    continue  # only NULLs here: no value to bound
-                if (stats is None or not stats.has_min_max
-                        or not all(isinstance(v, int) for v in (stats.min, stats.max))):
-                    unknown.add(name)
-                    continue
-                low[name] = min(low.get(name, stats.min), stats.min)
-                high[name] = max(high.get(name, stats.max), stats.max)
-            unknown.update(set(columns) - seen)  # not in this file: no statistics for it
-    return {c: (low[c], high[c]) for c in columns if c in low and c not in unknown}
+            low, high = merged.get(name, bounds)
+            merged[name] = (min(low, bounds[0]), max(high, bounds[1]))
+    return {c: merged[c] for c in columns if merged.get(c) is not None}

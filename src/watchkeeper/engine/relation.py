@@ -20,7 +20,7 @@ from ..errors import PartitionColumnError
 from . import duck
 from .aggregates import (COUNTED_STRING_STATES, MASK_RANGE, QUANTILE_SAMPLE,
                          SMALL_INTEGER_RANGE, STATES, StateContext, kind_of)
-from .parquet_footers import footer_counts, integer_ranges
+from .parquet_footers import file_integer_ranges, footer_counts, integer_ranges
 from .types import ColumnInfo, Granularity, Kind
 
 _TRUNCATE_UNIT = {Granularity.HOUR: "h", Granularity.DAY: "D", Granularity.WEEK: "W"}
@@ -69,6 +69,7 @@ class Relation:
         self._file_ranges: tuple[str, dict] | None = None  # (column, {file: (min, max)})
         self._subsets: dict[tuple[str, ...], ir.Table] = {}
         self._small_ranges: dict[str, tuple[int, int]] | None = None
+        self._file_int_ranges: dict[str, dict] = {}  # by path: what its footer bounds
 
     def close(self) -> None:
         if self._close is not None:
@@ -209,7 +210,7 @@ class Relation:
         dtype = self._partition_column(column, grain).type()
         if not (dtype.is_date() or (dtype.is_timestamp() and dtype.timezone is None)):
             return None
-        found = footer_counts(self.parquet_files, column, grain)
+        found = footer_counts(self.parquet_files, column, grain, self._note_integer_ranges)
         if found is None:
             return None
         clean, mixed, ranges = found
@@ -254,11 +255,18 @@ class Relation:
         if self._small_ranges is None:
             self._small_ranges = {}
             if self.parquet_files and self.backend in _DUCKDB_FUNCTIONS:
-                ints = [name for name, dtype in self.table.schema().items() if dtype.is_integer()]
-                ranges = integer_ranges(self.parquet_files, ints)
+                ranges = integer_ranges(self.parquet_files, self._integer_columns(),
+                                        self._file_int_ranges)
                 self._small_ranges = {name: (low, high) for name, (low, high) in ranges.items()
                                       if high - low < SMALL_INTEGER_RANGE}
         return self._small_ranges
+
+    def _note_integer_ranges(self, path: str, meta) -> None:
+        """Keep what a footer read for the row counts says of the integer columns."""
+        self._file_int_ranges[path] = file_integer_ranges(meta, self._integer_columns())
+
+    def _integer_columns(self) -> list[str]:
+        return [name for name, dtype in self.table.schema().items() if dtype.is_integer()]
 
     def state_bytes_per_partition(self, columns: Sequence[ColumnInfo]) -> int | None:
         """What the fused query's aggregate states hold per partition, on engines that run
