@@ -115,3 +115,23 @@ class TestSmallIntegerRanges:
 
 def _no_second_read(path):
     raise AssertionError(f"footer of {path} read twice")
+
+
+def test_a_value_outside_its_footer_range_is_still_counted(tmp_path, monkeypatch):
+    """Footers that understate a range (a file rewritten after they were read, a writer's
+    bug) fail the bit counting; the run counts those integers the general way instead."""
+    frame = _frame()
+    path = tmp_path / "ints.parquet"
+    frame.to_parquet(path)
+    import watchkeeper.engine.relation as relation_module
+
+    for stale in ({"negative": (-40, 10)}, {"sparse": (0, 100)}, {"negative": (-30, 20)},
+                  {"ids": (5, 1000)}):  # one word, several words (both ends), a bit string
+        def narrow(files, columns, known=None, stale=stale):  # what stale footers would say
+            return stale
+
+        monkeypatch.setattr(relation_module, "integer_ranges", narrow)
+        result = watchkeeper.profile(str(path), partition_column="ts")
+        assert result.notices == []
+        for column in ("tiny", "sparse", "ids", "negative"):
+            assert _distinct(result, column) == _expected(frame, column), (stale, column)

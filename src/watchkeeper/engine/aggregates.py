@@ -158,11 +158,17 @@ def _distinct_by_bits(x: ir.Column, low: int, high: int) -> ir.Scalar:
                               ibis.literal(high, type="int64"))
         return _bit_count_string(bits).fill_null(0)
     one = ibis.literal(1, type="int64")
+    offset = wide - low
     total = None
-    for start in range(low, high + 1, _WORD_BITS):
-        bit = one << (wide - start)
+    for first in range(0, high - low + 1, _WORD_BITS):
+        bit = one << (offset - first)
         if high - low >= _WORD_BITS:  # several words: each takes its own values
-            bit = ibis.ifelse((wide >= start) & (wide < start + _WORD_BITS), bit, 0)
+            bit = ibis.cases(((offset >= first) & (offset < first + _WORD_BITS), bit),
+                             ((offset >= 0) & (offset <= high - low), 0),
+                             else_=one << offset)
+        # A value outside [low, high] (footers that understate the range) shifts by
+        # a negative or too large amount, which the engine rejects: the query fails
+        # and the caller counts this column the general way, never silently short.
         count = _bit_count(bit.bit_or()).cast("int64").fill_null(0)
         total = count if total is None else total + count
     return total

@@ -261,6 +261,13 @@ class Relation:
                                       if high - low < SMALL_INTEGER_RANGE}
         return self._small_ranges
 
+    def forget_integer_ranges(self) -> bool:
+        """Stop counting small-range integers as bits; True if some were (a query failed
+        and the footers' ranges may be wrong: a file rewritten since, or a writer's bug)."""
+        had = bool(self._small_ranges)
+        self._small_ranges = {}
+        return had
+
     def _note_integer_ranges(self, path: str, meta) -> None:
         """Keep what a footer read for the row counts says of the integer columns."""
         self._file_int_ranges[path] = file_integer_ranges(meta, self._integer_columns())

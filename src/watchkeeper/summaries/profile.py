@@ -190,6 +190,12 @@ def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granu
         return relation.aggregate_states(partition_column, grain, columns, quantiles,
                                          partitions, value_counted=value_counted), []
     except QueryFailed as exc:
+        if relation.forget_integer_ranges():
+            # A value outside its footer's range (a file rewritten since the footers
+            # were read, or a writer's wrong statistics) fails the bit counting: count
+            # those integers the general way instead, without blaming a column.
+            return _aggregate_isolating(relation, partition_column, grain, columns, partitions,
+                                        value_counted)
         if len(columns) <= 1:
             if not columns:
                 raise
@@ -233,7 +239,8 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
                                             value_counted=bool(counted))
     failed_names = {n.column for n in notices}
     good = [c for c in columns if c.name not in failed_names]
-    counted = [c for c in counted if c.name not in failed_names]
+    if counted:  # again: integers leave the bit counting if their footers proved wrong
+        counted = [c for c in good if relation.counted_states(c)]
     top = ValueCounts.empty().top
     # Columns whose distinct counts are exact: small-range integers (fused scan), and
     # the value-counted columns once that query ran.
