@@ -37,9 +37,10 @@ _SAMPLED_QUANTILES = {"duckdb"}
 """Engines whose quantiles come from a reservoir sample (``aggregates._quantiles``)."""
 
 _DUCKDB_FUNCTIONS = {"duckdb"}
-"""Engines with ``bit_count``, ``bitstring_agg`` and ``count_if``: the fused scan counts
-small-range integers' distinct values exactly, as bits (``aggregates.SMALL_INTEGER_RANGE``),
-and conditions without a cast."""
+"""Engines with DuckDB's ``bit_count``, ``bitstring_agg``, ``count_if`` and ``trunc``: the
+fused scan counts small-range integers' distinct values exactly, as bits
+(``aggregates.SMALL_INTEGER_RANGE``), conditions without a cast, and integral floats
+without a modulo."""
 
 
 class QueryFailed(Exception):
@@ -312,7 +313,7 @@ class Relation:
                            sampled_quantiles=self.backend in _SAMPLED_QUANTILES,
                            float_modulo=self.backend in _FLOAT_MODULO,
                            integer_ranges=self.small_integer_ranges(),
-                           count_if=self.backend in _DUCKDB_FUNCTIONS)
+                           duckdb_builtins=self.backend in _DUCKDB_FUNCTIONS)
         metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):
