@@ -31,7 +31,7 @@ class StateContext:
         self.exact_distinct = exact_distinct
         self.sampled_quantiles = sampled_quantiles
         self.float_modulo = float_modulo
-        # Integer columns known to lie in a small range: distinct values as bit masks.
+        # Integer columns known to lie in a small range: distinct values counted as bits.
         self.integer_ranges = integer_ranges or {}
         self.duckdb_builtins = duckdb_builtins  # count_if, trunc, bit_count, bitstring_agg
 

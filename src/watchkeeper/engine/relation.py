@@ -36,7 +36,7 @@ _FLOAT_MODULO = {"duckdb", "pyspark"}
 _SAMPLED_QUANTILES = {"duckdb"}
 """Engines whose quantiles come from a reservoir sample (``aggregates._quantiles``)."""
 
-_DUCKDB_FUNCTIONS = {"duckdb"}
+_DUCKDB_BUILTINS = {"duckdb"}
 """Engines with DuckDB's ``bit_count``, ``bitstring_agg``, ``count_if`` and ``trunc``: the
 fused scan counts small-range integers' distinct values exactly, as bits
 (``aggregates.SMALL_INTEGER_RANGE``), conditions without a cast, and integral floats
@@ -255,7 +255,7 @@ class Relation:
         """
         if self._small_ranges is None:
             self._small_ranges = {}
-            if self.parquet_files and self.backend in _DUCKDB_FUNCTIONS:
+            if self.parquet_files and self.backend in _DUCKDB_BUILTINS:
                 ranges = integer_ranges(self.parquet_files, self._integer_columns(),
                                         self._file_int_ranges)
                 self._small_ranges = {name: (low, high) for name, (low, high) in ranges.items()
@@ -313,7 +313,7 @@ class Relation:
                            sampled_quantiles=self.backend in _SAMPLED_QUANTILES,
                            float_modulo=self.backend in _FLOAT_MODULO,
                            integer_ranges=self.small_integer_ranges(),
-                           duckdb_builtins=self.backend in _DUCKDB_FUNCTIONS)
+                           duckdb_builtins=self.backend in _DUCKDB_BUILTINS)
         metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):
