@@ -6,7 +6,8 @@ are comparable even on a shared machine:
 - ``watchkeeper.profile`` (the real code path), without a store and with one;
 - the same statistics as one hand-written DuckDB SQL aggregate + top-k query,
   in its textbook FILTER form and in the CASE form watchkeeper compiles to;
-- pandas ``describe()`` + ``isna().mean()`` per partition, whylogs and
+- pandas ``describe()`` + ``isna().mean()`` per partition (and, for scale, pandas
+  computing watchkeeper's statistics), whylogs and
   Evidently (the last two in ``benchmarks/.venv-peers``, as subprocesses);
 - a raw columnar pass: read the columns once with Arrow, reduce with numpy;
 - peak memory of a profile in a fresh process, against the data's Arrow size.
@@ -104,6 +105,8 @@ def _contenders(path: str, workdir: str) -> dict:
         "sql_filter": lambda: handwritten.run(path, PARTITION_COLUMN, "filter") and {},
         "raw_pass": lambda: {"arrow_nbytes": raw_columnar_pass(path)},
         "pandas": lambda: peer_tools.pandas_describe(
+            peer_tools.partitions(path, PARTITION_COLUMN)) and {},
+        "pandas_same": lambda: peer_tools.pandas_same_statistics(
             peer_tools.partitions(path, PARTITION_COLUMN)) and {},
     }
 

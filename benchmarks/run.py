@@ -114,6 +114,9 @@ def table(res: dict) -> list[tuple]:
         ratio = peer["wall_s"] / wk
         rows.append(_row(tool, _fmt_t(peer), _x(peer, s["watchkeeper"]) + " slower", target,
                          _met(test(ratio))))
+    if "pandas_same" in s:  # for scale: no target
+        rows.append(_row("pandas computing the same statistics", _fmt_t(s["pandas_same"]),
+                         _x(s["pandas_same"], s["watchkeeper"]) + " slower", "(no target)", ""))
     rows.append(_row("raw columnar pass (Arrow + numpy)", _fmt_t(s["raw_pass"]),
                      "wk " + _x(s["watchkeeper"], s["raw_pass"]), "(distance to the limit)",
                      ""))
