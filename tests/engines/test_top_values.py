@@ -119,3 +119,57 @@ class TestMemoryBudget:
         spill = con.con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
         assert "watchkeeper-" in spill and not spill.startswith(".tmp")
         con.disconnect()
+
+
+class TestMemoryBudgetVariable:
+    """WK_MEMORY_BUDGET sets both budgets: value counts and batches of fused states."""
+
+    def test_unset_means_the_defaults(self, monkeypatch):
+        monkeypatch.delenv(duck.MEMORY_BUDGET_VARIABLE, raising=False)
+        assert duck.memory_budget_bytes(duck.VALUE_COUNT_MEMORY) == duck.VALUE_COUNT_MEMORY
+
+    @pytest.mark.parametrize("text, size", [("512MiB", 512 * 2**20), ("2GB", 2 * 10**9),
+                                            (" 1.5 GiB ", int(1.5 * 2**30))])
+    def test_sizes(self, monkeypatch, text, size):
+        monkeypatch.setenv(duck.MEMORY_BUDGET_VARIABLE, text)
+        assert duck.memory_budget_bytes(duck.VALUE_COUNT_MEMORY) == size
+
+    @pytest.mark.parametrize("text", ["lots", "12 parsecs", "100KB", "-5MB"])
+    def test_a_bad_size_is_a_config_error(self, monkeypatch, text):
+        from watchkeeper.errors import ConfigError
+
+        monkeypatch.setenv(duck.MEMORY_BUDGET_VARIABLE, text)
+        with pytest.raises(ConfigError, match="WK_MEMORY_BUDGET=.*512MiB or 2GB"):
+            duck.memory_budget_bytes(duck.VALUE_COUNT_MEMORY)
+
+    def test_the_value_counts_run_under_it(self, monkeypatch):
+        seen = []
+        real = duck.memory_budget
+
+        def spy(con, limit):
+            seen.append(limit)
+            return real(con, limit)
+
+        monkeypatch.setattr(duck, "memory_budget", spy)
+        monkeypatch.setenv(duck.MEMORY_BUDGET_VARIABLE, "300MiB")
+        _both(3)
+        assert seen and set(seen) == {300 * 2**20}
+
+    def test_it_sizes_the_batches(self, monkeypatch):
+        from watchkeeper.summaries.profile import _batches
+
+        days = [pd.Timestamp("2024-01-01") + pd.Timedelta(days=i) for i in range(100)]
+        monkeypatch.setenv(duck.MEMORY_BUDGET_VARIABLE, "10MiB")
+        assert [len(b) for b in _batches(days, 2**20)] == [10] * 10
+        monkeypatch.setenv(duck.MEMORY_BUDGET_VARIABLE, "1GiB")
+        assert _batches(days, 2**20) == [days]
+
+    def test_wk_profile_reports_a_bad_budget_in_one_line(self, tmp_path, monkeypatch, capsys):
+        from cli_helpers import run, write_orders
+
+        path = write_orders(tmp_path, monkeypatch)
+        monkeypatch.setenv(duck.MEMORY_BUDGET_VARIABLE, "lots")
+        code, out, err = run(["profile", str(path), "--partition-column", "order_date"], capsys)
+        assert code == 2 and out == ""
+        assert "WK_MEMORY_BUDGET='lots'" in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1

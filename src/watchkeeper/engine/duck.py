@@ -10,6 +10,10 @@ from contextlib import contextmanager
 
 import ibis
 
+from ..errors import ConfigError
+
+MEMORY_BUDGET_VARIABLE = "WK_MEMORY_BUDGET"
+
 VALUE_COUNT_MEMORY = 100 * 2**20
 """Bytes DuckDB may hold for the value-count query before it spills to disk.
 
@@ -19,6 +23,23 @@ scan. Past this budget DuckDB writes partitions of the table to its temporary
 directory, so memory stays flat as the data grows (docs/benchmarks.md). It is
 applied only to connections watchkeeper opened, and only when it is lower than the
 connection's own limit."""
+
+def memory_budget_bytes(default: int) -> int:
+    """``WK_MEMORY_BUDGET`` in bytes when it is set (``512MiB``, ``2GB``), else ``default``.
+
+    One knob for the memory a query's aggregate state may hold: the value-count
+    query's hash tables (spilled past it) and a batch of partitions' fused-query
+    states. A machine with memory to spare sets it higher and spills less.
+    """
+    text = os.environ.get(MEMORY_BUDGET_VARIABLE, "").strip()
+    if not text:
+        return default
+    size = _bytes(text)
+    if size == float("inf") or size < 2**20:
+        raise ConfigError(f"{MEMORY_BUDGET_VARIABLE}={text!r} is not a memory size of at least "
+                          "1 MiB: set it like 512MiB or 2GB, or unset it for the defaults")
+    return int(size)
+
 
 _UNITS = {"": 1, "b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}

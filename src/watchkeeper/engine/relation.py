@@ -348,10 +348,10 @@ class Relation:
         with no counted state are ignored.
 
         On a DuckDB connection watchkeeper opened, the query runs under a memory
-        budget (``duck.VALUE_COUNT_MEMORY``): its hash tables hold one entry per
-        distinct (column, partition, value), which grows with the data, so past the
-        budget DuckDB spills them to a temporary directory instead
-        (``_execute_budgeted``).
+        budget (``duck.VALUE_COUNT_MEMORY``, or ``WK_MEMORY_BUDGET``): its hash
+        tables hold one entry per distinct (column, partition, value), which grows
+        with the data, so past the budget DuckDB spills them to a temporary
+        directory instead (``_execute_budgeted``).
         """
         columns = [c for c in columns if self.counted_states(c)]
         if not columns:
@@ -409,7 +409,8 @@ class Relation:
         """
         budgeted = self._duckdb  # None unless watchkeeper opened this DuckDB connection
         try:
-            with duck.memory_budget(budgeted, duck.VALUE_COUNT_MEMORY):
+            limit = duck.memory_budget_bytes(duck.VALUE_COUNT_MEMORY)
+            with duck.memory_budget(budgeted, limit):
                 return self._execute(expr)
         except QueryFailed as exc:
             if budgeted is None or "Out of Memory" not in str(exc):

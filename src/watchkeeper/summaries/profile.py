@@ -15,6 +15,7 @@ import pandas as pd
 from .._util import first_line
 from ..engine import ColumnInfo, Granularity, Kind, QueryFailed, Relation, open_source
 from ..engine.relation import ValueCounts
+from ..engine.duck import memory_budget_bytes
 from ..errors import EmptySourceError, PartitionColumnError
 from ..store import Store, TableRecord
 from .statistics import long_frame, top_value_frame
@@ -217,15 +218,17 @@ def _batches(todo: list[pd.Timestamp], state_bytes: int | None) -> list[list[pd.
     partitions bound that; each reads only its own files where Parquet footers
     allow, and engines that run elsewhere (``state_bytes`` None) take one batch.
     """
-    if not state_bytes or state_bytes * len(todo) <= SUMMARY_STATE_MEMORY:
+    limit = memory_budget_bytes(SUMMARY_STATE_MEMORY)
+    if not state_bytes or state_bytes * len(todo) <= limit:
         return [list(todo)]
-    size = max(1, SUMMARY_STATE_MEMORY // state_bytes)
+    size = max(1, limit // state_bytes)
     ordered = sorted(todo)
     return [ordered[i:i + size] for i in range(0, len(ordered), size)]
 
 
 SUMMARY_STATE_MEMORY = 128 * 2**20
-"""Bytes of fused-query aggregate states one batch of partitions may hold (``_batches``)."""
+"""Bytes of fused-query aggregate states one batch of partitions may hold (``_batches``),
+unless ``WK_MEMORY_BUDGET`` says otherwise."""
 
 
 def _summarize(relation: Relation, partition_column: str, grain: Granularity,
