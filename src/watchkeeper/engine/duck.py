@@ -24,6 +24,7 @@ directory, so memory stays flat as the data grows (docs/benchmarks.md). It is
 applied only to connections watchkeeper opened, and only when it is lower than the
 connection's own limit."""
 
+
 def memory_budget_bytes(default: int) -> int:
     """``WK_MEMORY_BUDGET`` in bytes when it is set (``512MiB``, ``2GB``), else ``default``.
 

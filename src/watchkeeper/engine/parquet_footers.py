@@ -140,8 +140,7 @@ def file_integer_ranges(meta: pq.FileMetaData, columns: Sequence[str]) -> dict[s
                     or not all(isinstance(v, int) for v in (stats.min, stats.max))):
                 out[name] = None
                 continue
-            low, high = out.get(name, (stats.min, stats.max))
-            out[name] = (min(low, stats.min), max(high, stats.max))
+            out[name] = _widen(out.get(name), (stats.min, stats.max))
     return out
 
 
@@ -163,9 +162,13 @@ def integer_ranges(files: Sequence[str], columns: Sequence[str],
             except Exception:
                 return {}
         for name, bounds in found.items():
-            if bounds is None or merged.get(name, ()) is None:
-                merged[name] = None
-                continue
-            low, high = merged.get(name, bounds)
-            merged[name] = (min(low, bounds[0]), max(high, bounds[1]))
+            unbounded = bounds is None or merged.get(name, ()) is None
+            merged[name] = None if unbounded else _widen(merged.get(name), bounds)
     return {c: merged[c] for c in columns if merged.get(c) is not None}
+
+
+def _widen(bounds: tuple[int, int] | None, more: tuple[int, int]) -> tuple[int, int]:
+    """The smallest range holding ``bounds`` (None: nothing yet) and ``more``."""
+    if bounds is None:
+        return more
+    return min(bounds[0], more[0]), max(bounds[1], more[1])

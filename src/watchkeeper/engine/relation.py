@@ -6,6 +6,7 @@ engine's own compiler and never pasted into SQL text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -256,7 +257,7 @@ class Relation:
         if self._small_ranges is None:
             self._small_ranges = {}
             if self.parquet_files and self.backend in _DUCKDB_BUILTINS:
-                ranges = integer_ranges(self.parquet_files, self._integer_columns(),
+                ranges = integer_ranges(self.parquet_files, self._integer_columns,
                                         self._file_int_ranges)
                 self._small_ranges = {name: (low, high) for name, (low, high) in ranges.items()
                                       if high - low < SMALL_INTEGER_RANGE}
@@ -271,8 +272,9 @@ class Relation:
 
     def _note_integer_ranges(self, path: str, meta) -> None:
         """Keep what a footer read for the row counts says of the integer columns."""
-        self._file_int_ranges[path] = file_integer_ranges(meta, self._integer_columns())
+        self._file_int_ranges[path] = file_integer_ranges(meta, self._integer_columns)
 
+    @functools.cached_property
     def _integer_columns(self) -> list[str]:
         return [name for name, dtype in self.table.schema().items() if dtype.is_integer()]
 
@@ -287,10 +289,11 @@ class Relation:
         if self.backend not in _SAMPLED_QUANTILES or self._duckdb is None:
             return None
         numeric = sum(1 for c in columns if c.kind in (Kind.NUMERIC, Kind.FLOAT))
-        ranges = self.small_integer_ranges()
+        names = {c.name for c in columns}
         # plus the bit strings of wider small-range integers (aggregates._distinct_by_bits)
+        ranges = self.small_integer_ranges()
         bits = sum((high - low + 1) // 8 for name, (low, high) in ranges.items()
-                   if high - low >= MASK_RANGE and any(c.name == name for c in columns))
+                   if high - low >= MASK_RANGE and name in names)
         threads = int(self._duckdb.con.execute(
             "SELECT current_setting('threads')").fetchone()[0])
         return (numeric * QUANTILE_SAMPLE * 16 + bits) * max(1, threads)

@@ -235,8 +235,9 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
                columns: Sequence[ColumnInfo], restrict, top_k: int
                ) -> tuple[list[dict], pd.DataFrame, list[Notice]]:
     """Records (states per column, duplicate_fraction) and top values of one batch."""
-    # Strings (all their states) and integers (their exact distinct counts) are
-    # counted by the value-count query when it runs, not by the fused scan.
+    # Strings (all their states) and integers (their exact distinct counts; but not
+    # small-range integers, counted as bits by the fused scan) are counted by the
+    # value-count query when it runs (Relation.counted_states).
     counted = [c for c in columns if relation.counted_states(c)] if top_k > 0 else []
     records, notices = _aggregate_isolating(relation, partition_column, grain, columns, restrict,
                                             value_counted=bool(counted))
