@@ -1,9 +1,10 @@
 """Integers of a small range known from Parquet footers: distinct values as bits.
 
 The fused scan counts them exactly (one bit per possible value, OR-ed per
-partition, in BIGINT masks or one bit string) instead of a branch of the value-count query. The counts must be
-what pandas counts, whatever the range's position, width or NULLs; columns
-without footer statistics, or of a wide range, keep the value-count path.
+partition, in one BIGINT mask or one bit string) instead of a branch of the
+value-count query. The counts must be what pandas counts, whatever the range's
+position, width or NULLs; columns without footer statistics, or of a wide range,
+keep the value-count path.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ def _frame(rows: int = 3000) -> pd.DataFrame:
                                                             unit="s"),
         "tiny": pd.array(rng.integers(0, 6, rows), dtype="Int8"),
         "negative": rng.integers(-40, 21, rows).astype("int16"),
-        # several mask words; the two ends of the range both occur
+        # a bit string (more values than a mask holds); both ends of the range occur
         "sparse": np.where(rng.random(rows) < 0.5, 0, rng.integers(0, 300, rows) * 3 % 301),
         "edge": rng.choice([1_000, 1_000 + MASK_RANGE - 1], rows).astype("int64"),
-        # a bit string, not masks; both ends occur
+        # the widest bit string; both ends occur
         "ids": np.concatenate([[5, 5 + SMALL_INTEGER_RANGE - 1], rng.integers(5, 90_000, rows - 2)]),
         "wide": rng.integers(0, 10**6, rows),
     })
@@ -126,7 +127,7 @@ def test_a_value_outside_its_footer_range_is_still_counted(tmp_path, monkeypatch
     import watchkeeper.engine.relation as relation_module
 
     for stale in ({"negative": (-40, 10)}, {"sparse": (0, 100)}, {"negative": (-30, 20)},
-                  {"ids": (5, 1000)}):  # one word, several words (both ends), a bit string
+                  {"ids": (5, 1000)}):  # a mask (values past either end), bit strings
         def narrow(files, columns, known=None, stale=stale):  # what stale footers would say
             return stale
 
