@@ -8,6 +8,7 @@ own compilers: adding a state is one line, not a new code path.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import ibis
@@ -26,7 +27,8 @@ class StateContext:
     def __init__(self, quantiles: Sequence[float], exact_distinct: bool = True,
                  sampled_quantiles: bool = False, float_modulo: bool = False,
                  integer_ranges: dict[str, tuple[int, int]] | None = None,
-                 duckdb_builtins: bool = False) -> None:
+                 duckdb_builtins: bool = False,
+                 integer_bounds: dict[str, tuple[int, int]] | None = None) -> None:
         self.quantiles = list(quantiles)
         self.exact_distinct = exact_distinct
         self.sampled_quantiles = sampled_quantiles
@@ -34,6 +36,8 @@ class StateContext:
         # Integer columns known to lie in a small range: distinct values counted as bits.
         self.integer_ranges = integer_ranges or {}
         self.duckdb_builtins = duckdb_builtins  # count_if, trunc, bit_count, bitstring_agg
+        # (min, max) of integer columns from Parquet footers: int64 squares that fit.
+        self.integer_bounds = integer_bounds or {}
 
 
 COUNTED_STRING_STATES = frozenset(
@@ -246,6 +250,69 @@ _TEMPORAL: dict[str, StateBuilder] = {
     "min": lambda x, c: x.min(),
     "max": lambda x, c: x.max(),
 }
+
+_SQUARE_LIMIT = 3_037_000_499  # the largest |x| whose square fits a BIGINT
+
+
+def _exact_moments(x: ir.Column, c: StateContext) -> bool:
+    """Whether an integer column's mean and std come from exact sums (``_INTEGER_SUMS``).
+
+    On DuckDB, when every square fits a BIGINT: always for integers of 32 bits or
+    fewer, for 64-bit ones when their footers bound them. The sums are HUGEINTs,
+    exact, and cheaper than ``stddev_samp``'s per-row division (0.14 of 0.23 CPU-s for
+    the benchmark's 8 integer columns); a value past its footer's bound overflows,
+    the engine fails the query, and the caller retries without the footers.
+    """
+    dtype = x.type()
+    if not (c.duckdb_builtins and dtype.is_integer()):
+        return False
+    if dtype.nbytes <= 4:
+        return True
+    low, high = c.integer_bounds.get(x.get_name(), (None, None))
+    return low is not None and -_SQUARE_LIMIT <= low and high <= _SQUARE_LIMIT
+
+
+_HUGE = dt.Decimal(38, 0)  # a HUGEINT sum, read back exactly (not as a 64-bit integer)
+
+
+def _wide(x: ir.Column) -> ir.Column:
+    return x.cast("int64")
+
+
+_INTEGER_SUMS: dict[str, StateBuilder] = {
+    "sum": lambda x, c: _wide(x).sum().cast(_HUGE),
+    "sum_squares": lambda x, c: (_wide(x) * _wide(x)).sum().cast(_HUGE),
+}
+"""What replaces ``mean`` and ``std`` where ``_exact_moments`` holds; ``finish_states``
+turns them back into those two states."""
+
+
+def column_states(kind: Kind, x: ir.Column, c: StateContext) -> dict[str, StateBuilder]:
+    """The states the fused query computes for column ``x`` (``STATES`` of its kind, in
+    the cheaper exact form where the engine and the column allow it)."""
+    states = STATES[kind]
+    if kind is Kind.NUMERIC and _exact_moments(x, c):
+        states = {name: build for name, build in states.items() if name not in ("mean", "std")}
+        states.update(_INTEGER_SUMS)
+    return states
+
+
+def finish_states(states: dict[str, object]) -> None:
+    """Turn the raw states of one column and partition into ``STATES``' own, in place:
+    ``mean`` and ``std`` from exact integer sums (Python integers: no rounding until
+    the final division, where ``stddev_samp`` rounds at every row)."""
+    if "sum_squares" not in states:
+        return
+    total, squares = states.pop("sum"), states.pop("sum_squares")
+    n = int(states.get("non_null") or 0)
+    if n == 0 or total is None or squares is None:
+        states["mean"] = states["std"] = None
+        return
+    total, squares = int(total), int(squares)
+    states["mean"] = total / n  # int / int: correctly rounded
+    states["std"] = (math.sqrt((n * squares - total * total) / (n * (n - 1)))
+                     if n > 1 else None)
+
 
 STATES: dict[Kind, dict[str, StateBuilder]] = {
     Kind.NUMERIC: _NUMERIC,

@@ -20,7 +20,8 @@ import pandas as pd
 from ..errors import PartitionColumnError
 from . import duck
 from .aggregates import (COUNTED_STRING_STATES, MASK_RANGE, QUANTILE_SAMPLE,
-                         SMALL_INTEGER_RANGE, STATES, StateContext, kind_of)
+                         SMALL_INTEGER_RANGE, StateContext, column_states, finish_states,
+                         kind_of)
 from .parquet_footers import file_integer_ranges, footer_counts, integer_ranges
 from .types import ColumnInfo, Granularity, Kind
 
@@ -71,6 +72,7 @@ class Relation:
         self._file_ranges: tuple[str, dict] | None = None  # (column, {file: (min, max)})
         self._subsets: dict[tuple[str, ...], ir.Table] = {}
         self._small_ranges: dict[str, tuple[int, int]] | None = None
+        self._int_ranges: dict[str, tuple[int, int]] | None = None
         self._file_int_ranges: dict[str, dict] = {}  # by path: what its footer bounds
 
     def close(self) -> None:
@@ -255,18 +257,27 @@ class Relation:
         changes.
         """
         if self._small_ranges is None:
-            self._small_ranges = {}
-            if self.parquet_files and self.backend in _DUCKDB_BUILTINS:
-                ranges = integer_ranges(self.parquet_files, self._integer_columns,
-                                        self._file_int_ranges)
-                self._small_ranges = {name: (low, high) for name, (low, high) in ranges.items()
-                                      if high - low < SMALL_INTEGER_RANGE}
+            self._small_ranges = {name: (low, high)
+                                  for name, (low, high) in self._footer_ranges().items()
+                                  if high - low < SMALL_INTEGER_RANGE}
         return self._small_ranges
 
+    def _footer_ranges(self) -> dict[str, tuple[int, int]]:
+        """``{column: (min, max)}`` of the integer columns, from the Parquet footers, on
+        engines with DuckDB's builtins (empty elsewhere, and once forgotten)."""
+        if self._int_ranges is None:
+            self._int_ranges = {}
+            if self.parquet_files and self.backend in _DUCKDB_BUILTINS:
+                self._int_ranges = integer_ranges(self.parquet_files, self._integer_columns,
+                                                  self._file_int_ranges)
+        return self._int_ranges
+
     def forget_integer_ranges(self) -> bool:
-        """Stop counting small-range integers as bits; True if some were (a query failed
-        and the footers' ranges may be wrong: a file rewritten since, or a writer's bug)."""
-        had = bool(self._small_ranges)
+        """Stop relying on the footers' integer ranges (small-range integers counted as
+        bits, int64 squares summed exactly); True if some were used (a query failed and
+        the ranges may be wrong: a file rewritten since, or a writer's bug)."""
+        had = bool(self._int_ranges)
+        self._int_ranges = {}
         self._small_ranges = {}
         return had
 
@@ -316,13 +327,14 @@ class Relation:
                            sampled_quantiles=self.backend in _SAMPLED_QUANTILES,
                            float_modulo=self.backend in _FLOAT_MODULO,
                            integer_ranges=self.small_integer_ranges(),
-                           duckdb_builtins=self.backend in _DUCKDB_BUILTINS)
+                           duckdb_builtins=self.backend in _DUCKDB_BUILTINS,
+                           integer_bounds=self._footer_ranges())
         metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):
             x = table[info.name]
             skip = self.counted_states(info) if value_counted else frozenset()
-            for state, build in STATES[info.kind].items():
+            for state, build in column_states(info.kind, x, ctx).items():
                 if state in skip:
                     continue
                 alias = f"c{i}_{state}"
@@ -337,6 +349,8 @@ class Relation:
             states: dict[str, dict[str, object]] = {info.name: {} for info in columns}
             for alias, name, state in slots:
                 states[name][state] = row[alias]
+            for found in states.values():
+                finish_states(found)
             records.append({"partition": to_utc_naive(row[_PARTITION]),
                             "row_count": int(row["row_count"]), "states": states})
         return sorted(records, key=lambda r: r["partition"])
