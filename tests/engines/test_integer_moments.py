@@ -1,11 +1,14 @@
-"""Mean and std of integers on DuckDB, from exact sums of values and of squares.
+"""Integers on DuckDB: exact states from histograms and from sums of squares.
 
-Where every square fits a BIGINT (integers of 32 bits or fewer; 64-bit integers
-whose Parquet footers bound them) the fused scan sums ``x`` and ``x * x`` as
-HUGEINTs and the moments are computed from Python integers: no rounding until
-the last division. They must agree with the exact answer (``statistics`` on
-Python integers, not numpy's float64), also where the values are large and their
-spread small, and a footer that understates a range must not make them wrong.
+Integers whose Parquet footers bound them to at most ``HISTOGRAM_RANGE`` values
+are summarized from one ``histogram`` per partition: every state exact, the
+quantiles included. Elsewhere, where every square fits a BIGINT (integers of 32
+bits or fewer; 64-bit integers whose footers bound them), the fused scan sums
+``x`` and ``x * x`` as HUGEINTs and the moments are computed from Python integers:
+no rounding until the last division. Both must agree with the exact answer
+(``statistics`` on Python integers, not numpy's float64), also where the values
+are large and their spread small, and a footer that understates a range must not
+make them wrong.
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ def _frame(rows: int = 2000) -> pd.DataFrame:
     frame = pd.DataFrame({
         "ts": pd.Timestamp("2024-05-01") + pd.to_timedelta(rng.integers(0, 2 * 86400, rows),
                                                             unit="s"),
-        "small": rng.integers(-50, 50, rows).astype("int16"),
+        "small": rng.integers(-50, 50, rows).astype("int16"),  # a histogram
+        "counts": rng.integers(0, 10**6, rows).astype("int32"),  # too wide: sums
         # large values, a small spread: float64 sums of squares lose the spread
-        "near_big": BIG - rng.integers(0, 7, rows).astype("int64"),
+        "near_big": BIG - rng.integers(0, 5000, rows).astype("int64"),
         "wide": rng.integers(-(2**62), 2**62, rows),  # squares overflow: stddev_samp
         "maybe": pd.array(rng.integers(0, 1000, rows), dtype="Int32"),
     })
@@ -58,7 +62,7 @@ def parquet(tmp_path):
     return frame, path
 
 
-@pytest.mark.parametrize("column", ["small", "near_big", "wide", "maybe"])
+@pytest.mark.parametrize("column", ["small", "counts", "near_big", "wide", "maybe"])
 def test_mean_and_std_are_exact(parquet, column):
     frame, path = parquet
     result = watchkeeper.profile(str(path), partition_column="ts")
@@ -74,9 +78,13 @@ def test_which_columns_use_exact_sums(parquet):
         relation.small_integer_ranges()  # reads the footers
         ctx = StateContext([0.5], duckdb_builtins=True,
                            integer_bounds=relation._footer_ranges())
-        uses = {name: "sum_squares" in column_states(Kind.NUMERIC, relation.table[name], ctx)
-                for name in ("small", "near_big", "wide", "maybe")}
-    assert uses == {"small": True, "near_big": True, "wide": False, "maybe": True}
+        uses = {}
+        for name in ("small", "counts", "near_big", "wide", "maybe"):
+            states = column_states(Kind.NUMERIC, relation.table[name], ctx)
+            uses[name] = ("histogram" if "histogram" in states else
+                          "sums" if "sum_squares" in states else "engine")
+    assert uses == {"small": "histogram", "counts": "sums", "near_big": "sums",
+                    "wide": "engine", "maybe": "histogram"}
     # Other engines keep their own mean and std.
     other = StateContext([0.5])
     with open_source(str(path)) as relation:
@@ -86,31 +94,69 @@ def test_which_columns_use_exact_sums(parquet):
 def test_a_footer_that_understates_a_bound_is_caught(tmp_path, monkeypatch):
     """A 64-bit column whose footer says its squares fit, but whose values do not: the
     multiplication overflows, the engine fails the query, and the run retries without
-    the footers (stddev_samp), never with a wrapped square."""
+    the footers (stddev_samp), never with a wrapped square. A footer that makes it a
+    histogram column costs memory only: the histogram holds the data's values."""
     frame = _frame()
     path = tmp_path / "ints.parquet"
     frame.to_parquet(path)
     import watchkeeper.engine.relation as relation_module
 
-    monkeypatch.setattr(relation_module, "integer_ranges",
-                        lambda files, columns, known=None: {"wide": (-5, 5)})
-    forgotten = []
     forget = relation_module.Relation.forget_integer_ranges
-    monkeypatch.setattr(relation_module.Relation, "forget_integer_ranges",
-                        lambda self: forgotten.append(True) or forget(self))
-    result = watchkeeper.profile(str(path), partition_column="ts")
-    assert forgotten and result.notices == []  # the overflow was caught, not blamed
-    expected = [float(v) for v in _exact(frame, "wide", statistics.stdev)]
-    assert _stat(result, "wide", "std") == pytest.approx(expected, rel=1e-9)
+    # squares summed: the overflow fails the query; a histogram: exact anyway
+    for stale, retried in (((-5000, 5000), True), ((-5, 5), False)):
+        monkeypatch.setattr(relation_module, "integer_ranges",
+                            lambda files, columns, known=None, stale=stale: {"wide": stale})
+        forgotten = []
+        monkeypatch.setattr(relation_module.Relation, "forget_integer_ranges",
+                            lambda self, seen=forgotten: seen.append(True) or forget(self))
+        result = watchkeeper.profile(str(path), partition_column="ts")
+        assert bool(forgotten) is retried and result.notices == []  # caught, not blamed
+        for statistic, fn in (("mean", statistics.mean), ("std", statistics.stdev)):
+            expected = [float(v) for v in _exact(frame, "wide", fn)]
+            assert _stat(result, "wide", statistic) == pytest.approx(expected, rel=1e-9)
 
 
 def test_one_value_has_no_std_and_no_value_no_mean():
     one = {"non_null": 1, "sum": 7, "sum_squares": 49}
-    finish_states(one)
+    finish_states(one, [0.5])
     assert one == {"non_null": 1, "mean": 7.0, "std": None}
     none = {"non_null": 0, "sum": None, "sum_squares": None}
-    finish_states(none)
+    finish_states(none, [0.5])
     assert none == {"non_null": 0, "mean": None, "std": None}
     untouched = {"non_null": 3, "mean": 1.5, "std": 0.5}
-    finish_states(untouched)
+    finish_states(untouched, [0.5])
     assert untouched == {"non_null": 3, "mean": 1.5, "std": 0.5}
+
+
+def test_histogram_states_are_exact(parquet):
+    """Zeros, negatives, extremes, distinct values and quantiles of a histogram column
+    are the data's own (quantiles at rank floor(q * (n - 1)), as a whole sample gives)."""
+    frame, path = parquet
+    result = watchkeeper.profile(str(path), partition_column="ts")
+    day = frame["ts"].dt.floor("D")
+    for column in ("small", "maybe"):
+        parts = [part.dropna().astype("int64").to_numpy()
+                 for _, part in frame.groupby(day)[column]]
+        expected = {
+            "zero_fraction": [float((v == 0).mean()) for v in parts],
+            "negative_fraction": [float((v < 0).mean()) for v in parts],
+            "min": [float(v.min()) for v in parts], "max": [float(v.max()) for v in parts],
+            "distinct_count": [float(len(set(v))) for v in parts],
+            "p01": [float(np.sort(v)[int(0.01 * (len(v) - 1))]) for v in parts],
+            "p50": [float(np.sort(v)[int(0.50 * (len(v) - 1))]) for v in parts],
+            "p99": [float(np.sort(v)[int(0.99 * (len(v) - 1))]) for v in parts],
+        }
+        for statistic, values in expected.items():
+            assert _stat(result, column, statistic) == pytest.approx(values), (column, statistic)
+
+
+def test_histogram_of_a_partition_without_values():
+    states = {"non_null": 0, "histogram": None}
+    finish_states(states, [0.5])
+    assert states == {"non_null": 0, "zeros": 0, "negatives": 0, "distinct": 0, "mean": None,
+                      "std": None, "min": None, "max": None, "quantiles": None}
+    states = {"non_null": 5, "histogram": {3: 2, -1: 1, 0: 2}}
+    finish_states(states, [0.0, 0.5, 1.0])
+    assert states == {"non_null": 5, "zeros": 2, "negatives": 1, "distinct": 3, "mean": 1.0,
+                      "std": pytest.approx(statistics.stdev([3, 3, -1, 0, 0])), "min": -1,
+                      "max": 3, "quantiles": [-1.0, 0.0, 3.0]}

@@ -8,6 +8,8 @@ own compilers: adding a state is one line, not a new code path.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections.abc import Callable, Sequence
 
@@ -287,20 +289,58 @@ _INTEGER_SUMS: dict[str, StateBuilder] = {
 turns them back into those two states."""
 
 
+HISTOGRAM_RANGE = 1024
+"""Integer columns with at most this many possible values (from Parquet footers) are
+summarized on DuckDB from one ``histogram`` per partition: every state, exactly."""
+
+
+@ibis.udf.agg.builtin(name="histogram")
+def _histogram(arg: dt.int64) -> dt.Map(dt.int64, dt.int64):
+    """DuckDB's ``histogram``: a map from each value to the number of rows holding it."""
+
+
+def _by_histogram(x: ir.Column, c: StateContext) -> bool:
+    """Whether an integer column is summarized from its value counts (``_HISTOGRAM``).
+
+    On DuckDB, when the footers bound it to ``HISTOGRAM_RANGE`` values (codes, ages,
+    counts, statuses): the map per partition is smaller than the quantile sample it
+    replaces, one aggregate instead of nine (bits, sample, zero and negative counts,
+    extremes, sums), and every state exact, the quantiles included. A footer that
+    understates the range costs memory, never correctness: the counts are the data's.
+    """
+    if not (c.duckdb_builtins and x.type().is_integer()):
+        return False
+    low, high = c.integer_bounds.get(x.get_name(), (None, None))
+    return low is not None and high - low < HISTOGRAM_RANGE
+
+
+_HISTOGRAM: dict[str, StateBuilder] = {
+    "non_null": lambda x, c: x.count(),
+    "histogram": lambda x, c: _histogram(_wide(x)),
+}
+
+
 def column_states(kind: Kind, x: ir.Column, c: StateContext) -> dict[str, StateBuilder]:
     """The states the fused query computes for column ``x`` (``STATES`` of its kind, in
-    the cheaper exact form where the engine and the column allow it)."""
+    a cheaper exact form where the engine and the column allow it; ``finish_states``
+    turns them into ``STATES``' own)."""
     states = STATES[kind]
+    if kind is Kind.NUMERIC and _by_histogram(x, c):
+        return dict(_HISTOGRAM)
     if kind is Kind.NUMERIC and _exact_moments(x, c):
         states = {name: build for name, build in states.items() if name not in ("mean", "std")}
         states.update(_INTEGER_SUMS)
     return states
 
 
-def finish_states(states: dict[str, object]) -> None:
+def finish_states(states: dict[str, object], quantiles: Sequence[float]) -> None:
     """Turn the raw states of one column and partition into ``STATES``' own, in place:
-    ``mean`` and ``std`` from exact integer sums (Python integers: no rounding until
-    the final division, where ``stddev_samp`` rounds at every row)."""
+    every numeric state from a histogram, or ``mean`` and ``std`` from exact integer
+    sums. Python integers: no rounding until the final division, where ``avg`` and
+    ``stddev_samp`` round at every row."""
+    if "histogram" in states:
+        states.update(_from_histogram(states.pop("histogram") or {}, quantiles))
+        return
     if "sum_squares" not in states:
         return
     total, squares = states.pop("sum"), states.pop("sum_squares")
@@ -308,10 +348,35 @@ def finish_states(states: dict[str, object]) -> None:
     if n == 0 or total is None or squares is None:
         states["mean"] = states["std"] = None
         return
-    total, squares = int(total), int(squares)
-    states["mean"] = total / n  # int / int: correctly rounded
-    states["std"] = (math.sqrt((n * squares - total * total) / (n * (n - 1)))
-                     if n > 1 else None)
+    states.update(_moments(n, int(total), int(squares)))
+
+
+def _moments(n: int, total: int, squares: int) -> dict[str, float | None]:
+    """Mean and sample std of ``n`` integers from their exact sum and sum of squares."""
+    return {"mean": total / n,  # int / int: correctly rounded
+            "std": math.sqrt((n * squares - total * total) / (n * (n - 1))) if n > 1 else None}
+
+
+def _from_histogram(counts: dict[int, int], quantiles: Sequence[float]) -> dict[str, object]:
+    """Every numeric state of an integer column from its value counts.
+
+    Quantiles as DuckDB's ``reservoir_quantile`` picks them from a whole sample: the
+    value at rank ``floor(q * (n - 1))`` of the sorted values.
+    """
+    values = sorted(counts)
+    n = sum(counts.values())
+    out: dict[str, object] = {"zeros": counts.get(0, 0),
+                              "negatives": sum(counts[v] for v in values if v < 0),
+                              "distinct": len(values)}
+    if n == 0:
+        return {**out, "mean": None, "std": None, "min": None, "max": None, "quantiles": None}
+    total = sum(v * counts[v] for v in values)
+    squares = sum(v * v * counts[v] for v in values)
+    below = list(itertools.accumulate(counts[v] for v in values))  # rows up to each value
+    picked = [float(values[bisect.bisect_right(below, math.floor(q * (n - 1)))])
+              for q in quantiles]
+    return {**out, **_moments(n, total, squares), "min": values[0], "max": values[-1],
+            "quantiles": picked}
 
 
 STATES: dict[Kind, dict[str, StateBuilder]] = {

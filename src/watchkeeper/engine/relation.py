@@ -350,7 +350,7 @@ class Relation:
             for alias, name, state in slots:
                 states[name][state] = row[alias]
             for found in states.values():
-                finish_states(found)
+                finish_states(found, quantiles)
             records.append({"partition": to_utc_naive(row[_PARTITION]),
                             "row_count": int(row["row_count"]), "states": states})
         return sorted(records, key=lambda r: r["partition"])
