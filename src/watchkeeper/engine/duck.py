@@ -14,15 +14,17 @@ from ..errors import ConfigError
 
 MEMORY_BUDGET_VARIABLE = "WK_MEMORY_BUDGET"
 
-VALUE_COUNT_MEMORY = 100 * 2**20
+VALUE_COUNT_MEMORY = 128 * 2**20
 """Bytes DuckDB may hold for the value-count query before it spills to disk.
 
 That query keeps one hash-table entry per distinct (column, partition, value): on
-the 2M-row benchmark, 2.7 million entries and about 200 MiB, more than the fused
+the 2M-row benchmark, 2.3 million entries and about 230 MiB, more than the fused
 scan. Past this budget DuckDB writes partitions of the table to its temporary
 directory, so memory stays flat as the data grows (docs/benchmarks.md). It is
 applied only to connections watchkeeper opened, and only when it is lower than the
-connection's own limit."""
+connection's own limit. The same default as a batch of fused-query states
+(``summaries.profile.SUMMARY_STATE_MEMORY``): the two queries run one after the
+other, so the larger of them sets the peak."""
 
 
 def memory_budget_bytes(default: int) -> int:
