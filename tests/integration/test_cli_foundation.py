@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,23 @@ def project(tmp_path, run) -> Path:
 
 def json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_help_lists_the_environment_variables(run):
+    """Every variable ``wk`` reads is listed by ``wk --help`` and documented in docs/cli.md."""
+    from watchkeeper.cli import ENVIRONMENT
+
+    code, out, _ = run("--help")
+    assert code == 0
+    docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
+    for name, _text in ENVIRONMENT:
+        assert f"  {name} " in out and f"| `{name}` |" in docs, name
+    import watchkeeper
+
+    read = set()  # the WK_* names the package reads (tests' own hooks excepted)
+    for path in Path(watchkeeper.__file__).parent.rglob("*.py"):
+        read.update(re.findall(r'"(WK_[A-Z_]+)"', path.read_text()))
+    assert {n for n in read if not n.startswith("WK_TEST_")} == {n for n, _ in ENVIRONMENT}
 
 
 class TestWorkflow:

@@ -31,9 +31,21 @@ from ._common import (  # noqa: F401  (re-exported for the command modules)
     resolve_table,
 )
 
+ENVIRONMENT = (
+    ("WK_STORE_URL", "the metadata store: a DuckDB file or a postgresql:// URL "
+                     "(overrides store: in watchkeeper.yaml)"),
+    ("WK_MEMORY_BUDGET", "memory one query's aggregate state may hold on DuckDB, "
+                         "e.g. 512MiB (default 128MiB)"),
+    ("WK_USER", "who gives alert feedback (default: the operating-system user)"),
+)
+"""Environment variables ``wk`` reads, as ``wk --help`` lists them (docs/cli.md too)."""
+
+# "\b" keeps Click from re-wrapping the lines of the list into one paragraph.
+_EPILOG = "Environment:\n\n\b\n" + "\n".join(f"  {name:<17} {text}" for name, text in ENVIRONMENT)
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="watchkeeper: partition summaries, data SLOs, learned alerts and triggers for ML "
-                       "pipelines. Docs: docs/cli.md.")
+                       "pipelines. Docs: docs/cli.md.", epilog=_EPILOG)
 table_app = typer.Typer(no_args_is_help=True, help="Register and list tables.")
 app.add_typer(table_app, name="table")
 

@@ -147,8 +147,8 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
     top_count = {key: int(n) for key, n in top.groupby(["column", "partition"])["count"].max()
                  .items()}
     stats = long_frame(records, good, grain, top_count)
-    non_null = {(c, p): v for p, c, s, v in stats.itertuples(index=False, name=None)
-                if s == "non_null_count"}
+    non_null = {(c.name, r["partition"]): r["states"][c.name].get("non_null")
+                for r in records for c in good if r["states"].get(c.name)}
     tops = top_value_frame(top, non_null)
     refreshed = sorted(r["partition"] for r in records)
 
