@@ -173,3 +173,38 @@ class TestMemoryBudgetVariable:
         assert code == 2 and out == ""
         assert "WK_MEMORY_BUDGET='lots'" in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1
+
+
+def test_when_the_value_counts_fail_the_fused_query_computes_only_what_they_would(monkeypatch):
+    """The fallback query computes the counted states and nothing the first scan has:
+    every string state (distinct counts then from a sketch), an integer's distinct
+    count only. The run says so in a notice and keeps every statistic."""
+    import watchkeeper
+    from watchkeeper.engine.relation import QueryFailed
+
+    def fail(*args, **kwargs):
+        raise QueryFailed("boom")
+
+    calls = []
+    real = Relation.aggregate_states
+
+    def spy(self, *args, **kwargs):
+        found = real(self, *args, **kwargs)
+        calls.append((kwargs.get("states", "all"), {name: set(states) for name, states
+                                                    in found[0]["states"].items()}))
+        return found
+
+    monkeypatch.setattr(Relation, "value_counts", fail)
+    monkeypatch.setattr(Relation, "aggregate_states", spy)
+    result = watchkeeper.profile(FRAME, partition_column="ts")
+    assert [c[0] for c in calls] == ["uncounted", "counted"]
+    first, fallback = calls[0][1], calls[1][1]
+    assert first["a"] == set() and "mean" in first["n"] and "distinct" not in first["n"]
+    assert fallback["n"] == {"distinct"} and set(fallback) == {"a", "b", "n"}
+    assert fallback["a"] >= {"non_null", "empty", "distinct", "length_mean"}
+    assert any("top values could not be computed" in n.message for n in result.notices)
+    stats = result.statistics.set_index(["column", "statistic", "partition"])["value"]
+    day1 = pd.Timestamp("2024-01-01")
+    assert stats[("n", "distinct_count", day1)] == 4  # 1, 2, 3, 5: exact
+    assert stats[("n", "mean", day1)] == pytest.approx(FRAME["n"][:7].mean())
+    assert stats[("a", "non_null_count", day1)] == 6

@@ -10,6 +10,7 @@ import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -246,6 +247,14 @@ class Relation:
             return _COUNTED_DISTINCT
         return frozenset()
 
+    def exact_distinct(self, info: ColumnInfo, value_counts_ran: bool) -> bool:
+        """Whether the distinct count of ``info`` in this run is exact (and so can prove
+        that no row repeats): small-range integers, which the fused scan counts as a
+        histogram or bits, and the columns :meth:`value_counts` counted, once it ran."""
+        if info.name in self.small_integer_ranges():
+            return True
+        return value_counts_ran and bool(self.counted_states(info))
+
     def small_integer_ranges(self) -> dict[str, tuple[int, int]]:
         """``{column: (min, max)}`` of integer columns whose Parquet footers bound them to
         at most ``SMALL_INTEGER_RANGE`` values, on engines with ``bit_count``.
@@ -312,11 +321,12 @@ class Relation:
     def aggregate_states(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
                          quantiles: Sequence[float],
                          partitions: Sequence[pd.Timestamp] | None = None,
-                         value_counted: bool = False) -> list[dict]:
+                         states: StateSet = "all") -> list[dict]:
         """One GROUP BY partition query computing every state of every column.
 
-        ``value_counted=True`` leaves out the states that :meth:`value_counts` will
+        ``states="uncounted"`` leaves out the states that :meth:`value_counts` will
         compute exactly (``counted_states``): string columns drop out of this scan.
+        ``states="counted"`` computes only those, when the value counts failed.
 
         Returns one record per partition: ``{"partition": ts, "row_count": n,
         "states": {column: {state: value}}}``.
@@ -333,9 +343,9 @@ class Relation:
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):
             x = table[info.name]
-            skip = self.counted_states(info) if value_counted else frozenset()
+            counted = self.counted_states(info)
             for state, build in column_states(info.kind, x, ctx).items():
-                if state in skip:
+                if states != "all" and (state in counted) != (states == "counted"):
                     continue
                 alias = f"c{i}_{state}"
                 metrics[alias] = build(x, ctx)
@@ -346,13 +356,13 @@ class Relation:
         for row in frame.to_dict("records"):
             if row[_PARTITION] is None or row[_PARTITION] is pd.NaT:
                 continue
-            states: dict[str, dict[str, object]] = {info.name: {} for info in columns}
+            by_column: dict[str, dict[str, object]] = {info.name: {} for info in columns}
             for alias, name, state in slots:
-                states[name][state] = row[alias]
-            for found in states.values():
+                by_column[name][state] = row[alias]
+            for found in by_column.values():
                 finish_states(found, quantiles)
             records.append({"partition": to_utc_naive(row[_PARTITION]),
-                            "row_count": int(row["row_count"]), "states": states})
+                            "row_count": int(row["row_count"]), "states": by_column})
         return sorted(records, key=lambda r: r["partition"])
 
     def value_counts(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
@@ -443,6 +453,9 @@ class Relation:
     def sql(self, expr: ir.Table) -> str:
         return str(ibis.to_sql(expr))
 
+
+StateSet = Literal["all", "uncounted", "counted"]
+"""Which states :meth:`Relation.aggregate_states` computes, by ``Relation.counted_states``."""
 
 _KEEPS_TOP_K = {"duckdb"}  # engines with arg_min(arg, key, k): a bounded heap per group
 _COUNTED_DISTINCT = frozenset({"distinct"})

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .._util import first_line
 from ..engine import ColumnInfo, Granularity, Kind, QueryFailed, Relation, open_source
-from ..engine.relation import ValueCounts
+from ..engine.relation import StateSet, ValueCounts
 from ..engine.duck import memory_budget_bytes
 from ..errors import EmptySourceError, PartitionColumnError
 from ..store import Store, TableRecord
@@ -179,7 +179,7 @@ def _changed_partitions(counts: pd.DataFrame, store: Store | None, name: str, fi
 
 
 def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granularity,
-                         columns: Sequence[ColumnInfo], partitions, value_counted: bool
+                         columns: Sequence[ColumnInfo], partitions, states: StateSet
                          ) -> tuple[list[dict], list[Notice]]:
     """Run the fused query; if the engine rejects it, bisect to find the guilty columns.
 
@@ -189,23 +189,23 @@ def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granu
     quantiles = list(QUANTILES.values())
     try:
         return relation.aggregate_states(partition_column, grain, columns, quantiles,
-                                         partitions, value_counted=value_counted), []
+                                         partitions, states=states), []
     except QueryFailed as exc:
         if relation.forget_integer_ranges():
             # A value outside its footer's range (a file rewritten since the footers
             # were read, or a writer's wrong statistics) fails the bit counting: count
             # those integers the general way instead, without blaming a column.
             return _aggregate_isolating(relation, partition_column, grain, columns, partitions,
-                                        value_counted)
+                                        states)
         if len(columns) <= 1:
             if not columns:
                 raise
             return [], [Notice(columns[0].name, f"could not be summarized ({first_line(exc)})")]
     middle = len(columns) // 2
     left, left_notes = _aggregate_isolating(relation, partition_column, grain, columns[:middle],
-                                            partitions, value_counted)
+                                            partitions, states)
     right, right_notes = _aggregate_isolating(relation, partition_column, grain,
-                                              columns[middle:], partitions, value_counted)
+                                              columns[middle:], partitions, states)
     return _merge(left, right), left_notes + right_notes
 
 
@@ -240,15 +240,13 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
     # value-count query when it runs (Relation.counted_states).
     counted = [c for c in columns if relation.counted_states(c)] if top_k > 0 else []
     records, notices = _aggregate_isolating(relation, partition_column, grain, columns, restrict,
-                                            value_counted=bool(counted))
+                                            "uncounted" if counted else "all")
     failed_names = {n.column for n in notices}
     good = [c for c in columns if c.name not in failed_names]
     if counted:  # again: integers leave the bit counting if their footers proved wrong
         counted = [c for c in good if relation.counted_states(c)]
     top = ValueCounts.empty().top
-    # Columns whose distinct counts are exact: small-range integers (fused scan), and
-    # the value-counted columns once that query ran.
-    exact = [c for c in good if c.name in relation.small_integer_ranges()]
+    counts_ran = False
     if counted:
         try:
             found = relation.value_counts(partition_column, grain, counted, top_k, restrict)
@@ -256,17 +254,17 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
             notices.append(Notice("*", f"top values could not be computed ({first_line(exc)}); "
                                        "distinct counts of strings are approximate"))
             fallback, more = _aggregate_isolating(relation, partition_column, grain, counted,
-                                                  restrict, value_counted=False)
+                                                  restrict, "counted")
             notices += more
             _add_states(records, fallback)
             lost = {n.column for n in more}
             good = [c for c in good if c.name not in lost]
         else:
-            top = found.top
-            exact += counted
+            top, counts_ran = found.top, True
             for part in records:
                 for info in counted:
                     part["states"][info.name].update(found.states_for(info, part["partition"]))
+    exact = [c for c in good if relation.exact_distinct(c, counts_ran)]
     for part in records:
         # A column whose every row holds a value no other row holds: no row repeats.
         if any(part["states"].get(c.name, {}).get("distinct") == part["row_count"]
