@@ -38,7 +38,8 @@ class StateContext:
         # Integer columns known to lie in a small range: distinct values counted as bits.
         self.integer_ranges = integer_ranges or {}
         self.duckdb_builtins = duckdb_builtins  # count_if, trunc, bit_count, bitstring_agg
-        # (min, max) of integer columns from Parquet footers: int64 squares that fit.
+        # (min, max) of integer columns from Parquet footers: which ones a histogram
+        # summarizes, and whose int64 squares fit a BIGINT.
         self.integer_bounds = integer_bounds or {}
 
 

@@ -283,8 +283,9 @@ class Relation:
 
     def forget_integer_ranges(self) -> bool:
         """Stop relying on the footers' integer ranges (small-range integers counted as
-        bits, int64 squares summed exactly); True if some were used (a query failed and
-        the ranges may be wrong: a file rewritten since, or a writer's bug)."""
+        bits or histograms, int64 squares summed exactly); True if some were used (a
+        query failed and the ranges may be wrong: a file rewritten since, or a writer's
+        bug)."""
         had = bool(self._int_ranges)
         self._int_ranges = {}
         self._small_ranges = {}
