@@ -75,9 +75,8 @@ def test_mean_and_std_are_exact(parquet, column):
 def test_which_columns_use_exact_sums(parquet):
     _frame_, path = parquet
     with open_source(str(path)) as relation:
-        relation.small_integer_ranges()  # reads the footers
         ctx = StateContext([0.5], duckdb_builtins=True,
-                           integer_bounds=relation._footer_ranges())
+                           integer_bounds=relation.footer_integer_ranges())
         uses = {}
         for name in ("small", "counts", "near_big", "wide", "maybe"):
             states = column_states(Kind.NUMERIC, relation.table[name], ctx)

@@ -28,19 +28,21 @@ class StateContext:
 
     def __init__(self, quantiles: Sequence[float], exact_distinct: bool = True,
                  sampled_quantiles: bool = False, float_modulo: bool = False,
-                 integer_ranges: dict[str, tuple[int, int]] | None = None,
                  duckdb_builtins: bool = False,
                  integer_bounds: dict[str, tuple[int, int]] | None = None) -> None:
         self.quantiles = list(quantiles)
         self.exact_distinct = exact_distinct
         self.sampled_quantiles = sampled_quantiles
         self.float_modulo = float_modulo
-        # Integer columns known to lie in a small range: distinct values counted as bits.
-        self.integer_ranges = integer_ranges or {}
-        self.duckdb_builtins = duckdb_builtins  # count_if, trunc, bit_count, bitstring_agg
+        self.duckdb_builtins = duckdb_builtins  # count_if, trunc, bit_count, histogram, ...
         # (min, max) of integer columns from Parquet footers: which ones a histogram
-        # summarizes, and whose int64 squares fit a BIGINT.
+        # summarizes, which ones have their distinct values counted as bits, and whose
+        # int64 squares fit a BIGINT.
         self.integer_bounds = integer_bounds or {}
+
+    def bounds(self, x: ir.Column) -> tuple[int, int] | None:
+        """``(min, max)`` the footers give for integer column ``x``, or None."""
+        return self.integer_bounds.get(x.get_name()) if x.type().is_integer() else None
 
 
 COUNTED_STRING_STATES = frozenset(
@@ -117,8 +119,9 @@ def _distinct(x: ir.Column, c: StateContext) -> ir.Scalar:
     # sketch. Strings and integers are normally counted exactly by the value-count
     # query instead (integers of a small known range here, as bit masks); this is
     # the fallback when it does not run.
-    if x.type().is_integer() and x.get_name() in c.integer_ranges:
-        return _distinct_by_bits(x, *c.integer_ranges[x.get_name()])
+    bounds = c.bounds(x)
+    if bounds is not None and bounds[1] - bounds[0] < SMALL_INTEGER_RANGE:
+        return _distinct_by_bits(x, *bounds)
     if c.exact_distinct and x.type().is_integer():
         return x.nunique()
     return x.approx_nunique()
@@ -271,8 +274,8 @@ def _exact_moments(x: ir.Column, c: StateContext) -> bool:
         return False
     if dtype.nbytes <= 4:
         return True
-    low, high = c.integer_bounds.get(x.get_name(), (None, None))
-    return low is not None and -_SQUARE_LIMIT <= low and high <= _SQUARE_LIMIT
+    bounds = c.bounds(x)
+    return bounds is not None and -_SQUARE_LIMIT <= bounds[0] and bounds[1] <= _SQUARE_LIMIT
 
 
 _HUGE = dt.Decimal(38, 0)  # a HUGEINT sum, read back exactly (not as a 64-bit integer)
@@ -309,10 +312,8 @@ def _by_histogram(x: ir.Column, c: StateContext) -> bool:
     extremes, sums), and every state exact, the quantiles included. A footer that
     understates the range costs memory, never correctness: the counts are the data's.
     """
-    if not (c.duckdb_builtins and x.type().is_integer()):
-        return False
-    low, high = c.integer_bounds.get(x.get_name(), (None, None))
-    return low is not None and high - low < HISTOGRAM_RANGE
+    bounds = c.bounds(x)
+    return c.duckdb_builtins and bounds is not None and bounds[1] - bounds[0] < HISTOGRAM_RANGE
 
 
 _HISTOGRAM: dict[str, StateBuilder] = {

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import PartitionColumnError
 from . import duck
-from .aggregates import (COUNTED_STRING_STATES, MASK_RANGE, QUANTILE_SAMPLE,
+from .aggregates import (COUNTED_STRING_STATES, HISTOGRAM_RANGE, QUANTILE_SAMPLE,
                          SMALL_INTEGER_RANGE, StateContext, column_states, finish_states,
                          kind_of)
 from .parquet_footers import file_integer_ranges, footer_counts, integer_ranges
@@ -40,10 +40,10 @@ _SAMPLED_QUANTILES = {"duckdb"}
 """Engines whose quantiles come from a reservoir sample (``aggregates._quantiles``)."""
 
 _DUCKDB_BUILTINS = {"duckdb"}
-"""Engines with DuckDB's ``bit_count``, ``bitstring_agg``, ``count_if`` and ``trunc``: the
-fused scan counts small-range integers' distinct values exactly, as bits
-(``aggregates.SMALL_INTEGER_RANGE``), conditions without a cast, and integral floats
-without a modulo."""
+"""Engines with DuckDB's ``bit_count``, ``bitstring_agg``, ``histogram``, ``count_if`` and
+``trunc``: the fused scan summarizes small-range integers exactly, from a histogram or as
+bits (``aggregates.HISTOGRAM_RANGE``, ``SMALL_INTEGER_RANGE``), counts conditions without a
+cast, and tests integral floats without a modulo."""
 
 
 class QueryFailed(Exception):
@@ -72,7 +72,6 @@ class Relation:
         self.parquet_files = list(parquet_files)  # lets partition_counts read footers
         self._file_ranges: tuple[str, dict] | None = None  # (column, {file: (min, max)})
         self._subsets: dict[tuple[str, ...], ir.Table] = {}
-        self._small_ranges: dict[str, tuple[int, int]] | None = None
         self._int_ranges: dict[str, tuple[int, int]] | None = None
         self._file_int_ranges: dict[str, dict] = {}  # by path: what its footer bounds
 
@@ -265,15 +264,12 @@ class Relation:
         columns, 0.25 s of 2.4 s). Other sources and engines: empty, and nothing
         changes.
         """
-        if self._small_ranges is None:
-            self._small_ranges = {name: (low, high)
-                                  for name, (low, high) in self._footer_ranges().items()
-                                  if high - low < SMALL_INTEGER_RANGE}
-        return self._small_ranges
+        return {name: (low, high) for name, (low, high) in self.footer_integer_ranges().items()
+                if high - low < SMALL_INTEGER_RANGE}
 
-    def _footer_ranges(self) -> dict[str, tuple[int, int]]:
-        """``{column: (min, max)}`` of the integer columns, from the Parquet footers, on
-        engines with DuckDB's builtins (empty elsewhere, and once forgotten)."""
+    def footer_integer_ranges(self) -> dict[str, tuple[int, int]]:
+        """``{column: (min, max)}`` of the integer columns, from the Parquet footers (read
+        once), on engines with DuckDB's builtins (empty elsewhere, and once forgotten)."""
         if self._int_ranges is None:
             self._int_ranges = {}
             if self.parquet_files and self.backend in _DUCKDB_BUILTINS:
@@ -288,7 +284,6 @@ class Relation:
         bug)."""
         had = bool(self._int_ranges)
         self._int_ranges = {}
-        self._small_ranges = {}
         return had
 
     def _note_integer_ranges(self, path: str, meta) -> None:
@@ -306,15 +301,17 @@ class Relation:
         Dominated by the quantile samples: ``QUANTILE_SAMPLE`` values per numeric
         column, per partition, in each DuckDB thread, at about 16 bytes a value (the
         8-byte double and the reservoir's bookkeeping, as measured on the benchmark).
+        A histogram column's map is smaller than that and counted as one.
         """
         if self.backend not in _SAMPLED_QUANTILES or self._duckdb is None:
             return None
         numeric = sum(1 for c in columns if c.kind in (Kind.NUMERIC, Kind.FLOAT))
         names = {c.name for c in columns}
-        # plus the bit strings of wider small-range integers (aggregates._distinct_by_bits)
+        # plus the bit strings of integers too wide for a histogram
+        # (aggregates._distinct_by_bits)
         ranges = self.small_integer_ranges()
         bits = sum((high - low + 1) // 8 for name, (low, high) in ranges.items()
-                   if high - low >= MASK_RANGE and name in names)
+                   if high - low >= HISTOGRAM_RANGE and name in names)
         threads = int(self._duckdb.con.execute(
             "SELECT current_setting('threads')").fetchone()[0])
         return (numeric * QUANTILE_SAMPLE * 16 + bits) * max(1, threads)
@@ -337,9 +334,8 @@ class Relation:
                            exact_distinct=_EXACT_DISTINCT_IS_CHEAP.get(self.backend, False),
                            sampled_quantiles=self.backend in _SAMPLED_QUANTILES,
                            float_modulo=self.backend in _FLOAT_MODULO,
-                           integer_ranges=self.small_integer_ranges(),
                            duckdb_builtins=self.backend in _DUCKDB_BUILTINS,
-                           integer_bounds=self._footer_ranges())
+                           integer_bounds=self.footer_integer_ranges())
         metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):

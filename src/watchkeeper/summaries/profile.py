@@ -193,8 +193,9 @@ def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granu
     except QueryFailed as exc:
         if relation.forget_integer_ranges():
             # A value outside its footer's range (a file rewritten since the footers
-            # were read, or a writer's wrong statistics) fails the bit counting: count
-            # those integers the general way instead, without blaming a column.
+            # were read, or a writer's wrong statistics) fails the bit counting or
+            # overflows a square: summarize those integers the general way instead,
+            # without blaming a column.
             return _aggregate_isolating(relation, partition_column, grain, columns, partitions,
                                         states)
         if len(columns) <= 1:
@@ -236,14 +237,14 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
                ) -> tuple[list[dict], pd.DataFrame, list[Notice]]:
     """Records (states per column, duplicate_fraction) and top values of one batch."""
     # Strings (all their states) and integers (their exact distinct counts; but not
-    # small-range integers, counted as bits by the fused scan) are counted by the
-    # value-count query when it runs (Relation.counted_states).
+    # small-range integers, which the fused scan counts from a histogram or as bits)
+    # are counted by the value-count query when it runs (Relation.counted_states).
     counted = [c for c in columns if relation.counted_states(c)] if top_k > 0 else []
     records, notices = _aggregate_isolating(relation, partition_column, grain, columns, restrict,
                                             "uncounted" if counted else "all")
     failed_names = {n.column for n in notices}
     good = [c for c in columns if c.name not in failed_names]
-    if counted:  # again: integers leave the bit counting if their footers proved wrong
+    if counted:  # again: integers leave the fused counting if their footers proved wrong
         counted = [c for c in good if relation.counted_states(c)]
     top = ValueCounts.empty().top
     counts_ran = False
