@@ -40,6 +40,8 @@ class TableSpec:
     granularity: str = "day"
     # Who reads the table (models, dashboards): ranks its incidents. Optional.
     consumers: tuple[str, ...] = ()
+    # The table's own alert settings (false_alarms, calendar, mute), over the project's.
+    alerts: dict | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
@@ -54,6 +56,8 @@ class TableSpec:
                      "granularity": self.granularity}
         if self.consumers:
             out["consumers"] = list(self.consumers)
+        if self.alerts:
+            out["alerts"] = dict(self.alerts)
         return out
 
 
@@ -109,14 +113,15 @@ class Project:
             if not isinstance(spec, dict) or "source" not in spec:
                 raise ConfigError(f"{path}: table {name!r} needs at least 'source' and "
                                   "'partition_column'")
-            unknown = set(spec) - {"source", "partition_column", "granularity", "consumers"}
+            unknown = set(spec) - {"source", "partition_column", "granularity", "consumers",
+                                   "alerts"}
             if unknown:
                 raise ConfigError(f"{path}: table {name!r} has unknown keys "
                                   f"{sorted(unknown)}: remove them")
             tables[str(name)] = TableSpec(str(name), str(spec["source"]),
                                           str(spec.get("partition_column") or ""),
                                           str(spec.get("granularity", "day")),
-                                          spec.get("consumers") or ())
+                                          spec.get("consumers") or (), spec.get("alerts"))
         data.pop("version", None)
         store = data.pop("store", None)
         return cls(path.parent.resolve(), tables, str(store) if store else None, data)

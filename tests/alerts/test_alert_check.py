@@ -164,6 +164,8 @@ class TestFeedback:
         closed = feedback(first.id, "false-positive", note="promo day", project=project,
                           store=store)
         assert closed.status is Status.FALSE_POSITIVE and not closed.confirmed
+        again = check("trips", project, store=store, partitions=[day(80)]).incidents
+        assert all(i.severity < Severity.WARNING for i in again)  # the marked one is quiet
         same = check("trips", project, store=store, partitions=[day(81)]).incidents
         assert [i.severity for i in same] == [Severity.INFO]
         note = same[0].anomalies[0].note

@@ -53,7 +53,8 @@ class TestAlertsCommand:
         assert code == 0 and "amount" in out and "recent history" in out
         code, out, _ = run(["alerts", "false-positive", "1", "--note", "test load"], capsys)
         assert code == 0 and "by carol" in out
-        assert "amount.null_fraction: band widened ×3 after false positive #1 by carol" in out
+        assert "amount.null_fraction: band widened ×" in out
+        assert "after false positive #1 by carol" in out
         code, out, _ = run(["alerts", "show", "1", "--format", "json"], capsys)
         shown = json.loads(out)
         assert shown["status"] == "false_positive"

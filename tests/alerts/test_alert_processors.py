@@ -10,7 +10,8 @@ from alert_histories import day, make_history
 
 from watchkeeper.alerts import Anomaly, Batch, Incident, Status, Tolerance, build_chain, run_chain
 from watchkeeper.alerts import processors as p
-from watchkeeper.alerts.tolerance import TOTAL_MAX, tolerance_step, tolerances_of
+from watchkeeper.alerts.tolerance import MUTED, mutes_of, tolerance_step, tolerances_of
+from watchkeeper.detect._calibration import TAIL_INDEX
 from watchkeeper.detect import Explanation, Severity, Verdict
 from watchkeeper.errors import ConfigError
 
@@ -101,21 +102,32 @@ class TestApplyTolerances:
 
 
 class TestTolerance:
-    def test_step_is_just_enough_and_bounded(self):
-        """A step brings the score just below warning, between 1.25 and 3."""
-        assert tolerance_step(9.0, 7.0) == pytest.approx(9.0 / 7.0 * 1.1)
-        assert 9.0 / tolerance_step(9.0, 7.0) < 7.0
-        assert tolerance_step(7.5, 7.0) == 1.25 and tolerance_step(1e6, 7.0) == 3.0
+    def test_step_takes_just_enough_bits_off(self):
+        """A score is bits of surprise falling as ratio ** -TAIL_INDEX beyond its anchor: the
+        step takes the bits above warning plus one off, and is at least 1.25."""
+        step = tolerance_step(20.0, 7.0)
+        assert TAIL_INDEX * math.log2(step) == pytest.approx(20.0 - 7.0 + 1.0)
+        assert tolerance_step(6.5, 7.0) == 1.25
+        assert tolerance_step(60.0, 7.0) > tolerance_step(20.0, 7.0)  # never a cap
 
-    def test_steps_multiply_up_to_the_cap_with_names(self):
-        """Steps of one series multiply, stop at the cap, and list every incident and user."""
+    def test_steps_multiply_with_names(self):
+        """Steps of one series multiply and list every incident and user."""
         steps = pd.DataFrame({"column": ["fare"] * 3, "statistic": ["mean"] * 3,
                               "multiplier": [3.0, 3.0, 3.0], "incident_id": [1, 4, 9],
                               "user_name": ["alice", "bob", "alice"]})
         tol = tolerances_of(steps)[("fare", "mean")]
-        assert tol.multiplier == TOTAL_MAX
-        assert tol.note == ("band widened ×10 (the cap) after false positives #1 by alice, "
+        assert tol.multiplier == 27.0
+        assert tol.note == ("band widened ×27 after false positives #1 by alice, "
                             "#4 by bob, #9 by alice")
+
+    def test_mutes_are_steps_of_infinity(self):
+        """A mute is stored as an infinite step: listed by mutes_of, never a tolerance."""
+        steps = pd.DataFrame({"column": ["fare", "tip", "fare"],
+                              "statistic": ["*", "p99", "mean"],
+                              "multiplier": [MUTED, MUTED, 2.0], "incident_id": [0, 0, 3],
+                              "user_name": ["alice"] * 3})
+        assert mutes_of(steps) == ["fare", "tip.p99"]
+        assert set(tolerances_of(steps)) == {("fare", "mean")}
 
 
 class TestGroupByPartition:

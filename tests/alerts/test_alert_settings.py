@@ -8,18 +8,25 @@ import yaml
 from watchkeeper.alerts import AlertSettings
 from watchkeeper.alerts.settings import consumers_of
 from watchkeeper.config import Project
+from watchkeeper.detect import thresholds
 from watchkeeper.errors import ConfigError
 
 
 class TestAlertSettings:
     def test_defaults(self):
-        """No section means medium sensitivity and the default chain."""
+        """No section means a budget of one false alarm per 90 partitions, no calendar, no
+        mutes and the default chain."""
         settings = AlertSettings.from_dict(None)
-        assert settings.levels() == (4.0, 7.0, 14.0) and settings.processors is None
-        assert settings.make_detector("day").sensitivity == "medium"
+        assert settings.levels() == thresholds("1 per 90") and settings.processors is None
+        detector = settings.make_detector("day")
+        assert detector.false_alarms == "1 per 90" and detector.calendar is None
+        assert detector.mute == []
 
     @pytest.mark.parametrize("raw, message", [
-        ({"sensitivity": "loud"}, "sensitivity 'loud'"),
+        ({"sensitivity": "low"}, "false_alarms: 1 per 90 instead"),
+        ({"false_alarms": "loud"}, "false_alarms 'loud'"),
+        ({"calendar": "XX"}, "calendar 'XX'"),
+        ({"mute": [["a"]]}, "mute"),
         ({"bogus": 1}, "unknown keys"),
         ({"processors": "rank"}, "must be a list"),
         ({"detector": [1]}, "must map RobustDetector"),

@@ -9,6 +9,7 @@ import pytest
 from alert_histories import day, make_history, save_history
 
 from watchkeeper.alerts import Anomaly, Incident, Status, UnknownIncidentError, records
+from watchkeeper.alerts.tolerance import tolerance_step
 from watchkeeper.detect import Severity
 from watchkeeper.errors import ConfigError
 from watchkeeper.store import SCHEMA_VERSION
@@ -85,7 +86,7 @@ class TestFeedbackRecords:
         steps = AlertLog(store).tolerances("trips")
         assert list(zip(steps["column"], steps["statistic"], steps["user_name"])) == [
             ("fare", "mean", "bob")]
-        assert steps["multiplier"].iloc[0] == pytest.approx(9.25 / 7.0 * 1.1)
+        assert steps["multiplier"].iloc[0] == pytest.approx(tolerance_step(9.25, 7.0))
 
     def test_confirmed_partitions_are_invalid(self, store):
         """ack and resolve make partitions invalid for learning; false positive does not."""

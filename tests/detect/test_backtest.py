@@ -84,7 +84,7 @@ class TestBacktestContract:
 
     def test_detector_argument_is_not_mutated(self, history):
         """backtest clones the detector it is given."""
-        detector = RobustDetector(sensitivity="low")
+        detector = RobustDetector(false_alarms="1 per 365")
         backtest(history, detector)
         assert not [k for k in vars(detector) if k.endswith("_")]
 

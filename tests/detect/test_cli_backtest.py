@@ -28,7 +28,7 @@ class TestBacktestCommand:
     def test_text_ends_with_the_summary(self, orders, capsys):
         """The human format ends with alerts per week and the noisiest columns."""
         code, out, _ = run(["backtest", str(orders), "--partition-column", "order_date",
-                            "--sensitivity", "high"], capsys)
+                            "--false-alarms", "1 per 30"], capsys)
         assert code == 0
         assert "per week on average" in out and "noisiest columns" in out
 
@@ -42,8 +42,19 @@ class TestBacktestCommand:
         code, _, err = run(["backtest", str(orders), "--partition-column", "nope"], capsys)
         assert code == 2 and "nope" in err
 
-    def test_bad_sensitivity_is_a_usage_error(self, orders, capsys):
-        """An unknown --sensitivity is rejected by the parser with exit code 2."""
-        code, _, _ = run(["backtest", str(orders), "--partition-column", "order_date",
-                          "--sensitivity", "extreme"], capsys)
-        assert code == 2
+    def test_bad_budget_is_a_usage_error(self, orders, capsys):
+        """A --false-alarms that is not a budget is a one-line error with exit code 2."""
+        code, _, err = run(["backtest", str(orders), "--partition-column", "order_date",
+                            "--false-alarms", "often"], capsys)
+        assert code == 2 and "1 per 90" in err and len(err.strip().splitlines()) == 1
+
+    def test_summary_reports_the_rate_against_the_budget(self, orders, capsys):
+        """--summary gives one JSON record: alerts, the realized rate and the budget."""
+        code, out, _ = run(["backtest", str(orders), "--partition-column", "order_date",
+                            "--false-alarms", "1 per 30", "--format", "json", "--summary"],
+                           capsys)
+        assert code == 0
+        [record] = [json.loads(line) for line in out.splitlines()]
+        assert record["budget"] == "1 per 30" and record["budget_rate"] == round(1 / 30, 5)
+        assert record["judged"] > 0 and record["alert_rate"] == round(
+            record["alerts"] / record["judged"], 5)

@@ -14,7 +14,7 @@ from watchkeeper.errors import ConfigError
 
 from detect_histories import make_history, set_value
 
-DETECTORS = [RobustDetector(), RobustDetector(sensitivity="high", window=28),
+DETECTORS = [RobustDetector(), RobustDetector(false_alarms="1 per 30", window=28),
              OnlineNormalDetector()]
 
 
@@ -165,10 +165,11 @@ class TestRobustDetector:
         verdicts = RobustDetector().backtest(history, exclude=parts)
         assert sum(v.severity >= Severity.WARNING for v in verdicts) <= 2
 
-    def test_bad_sensitivity_is_a_config_error(self, history):
-        """An unknown sensitivity is refused at fit with the valid choices."""
-        with pytest.raises(ConfigError, match="low, medium, high"):
-            RobustDetector(sensitivity="extreme").fit(history)
+    @pytest.mark.parametrize("budget", ["extreme", "2 per 1", 0, 1.5, "1 per 0"])
+    def test_bad_budget_is_a_config_error(self, history, budget):
+        """A budget that is not a rate in (0, 1) is refused at fit, with the form to use."""
+        with pytest.raises(ConfigError, match="1 per 90"):
+            RobustDetector(false_alarms=budget).fit(history)
 
     def test_bad_history_is_a_config_error(self):
         """A frame without the long-format columns is refused with the fix."""

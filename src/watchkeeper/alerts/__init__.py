@@ -6,7 +6,7 @@ false-positive. See docs/alerts.md.
 """
 
 from . import records, tolerance
-from .check import CheckResult, check, feedback, incidents
+from .check import CheckResult, check, feedback, incidents, mute
 from .tolerance import Tolerance, current_user
 from .model import Anomaly, Incident, Status, UnknownIncidentError
 from .processors import DEFAULT_CHAIN, PROCESSORS, Batch, build_chain, run_chain
@@ -14,4 +14,4 @@ from .settings import AlertSettings
 
 __all__ = ["AlertSettings", "Anomaly", "Batch", "CheckResult", "DEFAULT_CHAIN", "Incident",
            "PROCESSORS", "Status", "Tolerance", "UnknownIncidentError", "build_chain", "check",
-           "current_user", "feedback", "incidents", "run_chain"]
+           "current_user", "feedback", "incidents", "mute", "run_chain"]

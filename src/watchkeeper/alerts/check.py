@@ -22,7 +22,7 @@ from ..store import Store
 from ..store.alerts import AlertLog
 from ..store.slo_results import load_results
 from . import records as stored
-from .tolerance import tolerances_of
+from .tolerance import ALL_STATISTICS, current_user, mutes_of, tolerances_of
 from .model import Incident
 from .processors import Batch, build_chain, rank_key, run_chain
 from .settings import AlertSettings, consumers_of
@@ -59,7 +59,7 @@ def check(table: str, project=None, *, partitions: Sequence | None = None,
     """
     project = _project(project)
     store = store or (project.store() if project is not None else Store.open())
-    settings = AlertSettings.of(project)
+    settings = AlertSettings.of(project, table)
     chain = build_chain(settings.processors)
     if fire_events and project is not None:
         from ..triggers import load_triggers
@@ -71,7 +71,9 @@ def check(table: str, project=None, *, partitions: Sequence | None = None,
     targets = _targets(partitions, log, history, table)
     slo = load_results(store, table)
     invalid = _invalid(log, slo, table)
-    tolerances = tolerances_of(log.tolerances(table))
+    steps = log.tolerances(table)
+    tolerances = tolerances_of(steps)
+    settings = settings.with_mutes(mutes_of(steps))
     verdicts = _judge(settings, grain, history, targets, invalid,
                       store.load_top_values(table), tolerances)
     known = {i.id: i for i in stored.load_all(store, table=table)}
@@ -107,14 +109,34 @@ def feedback(incident_id, action: str, *, note: str | None = None, user: str | N
     """
     project = _project(project)
     store = store or (project.store() if project is not None else Store.open())
-    warning = AlertSettings.of(project).levels()[1]
     before = stored.load(store, incident_id)
+    warning = AlertSettings.of(project, before.table).levels()[1]
     after = stored.give_feedback(store, incident_id, action, note=note, user=user,
                                  warning=warning)
     if fire_events and after.notifies and before.status.active and not after.status.active:
         _fire(after.with_(change="resolved"), project, {"resolution": after.status.value,
                                                          "note": note})
     return after
+
+
+def mute(table: str, column: str, statistic: str | None = None, *, note: str | None = None,
+         user: str | None = None, unmute: bool = False, project=None,
+         store: Store | None = None) -> list[str]:
+    """Mute a column (or one of its statistics) of a table: never judged again until
+    unmuted. Returns the table's mutes afterwards (``column`` or ``column.statistic``).
+
+    Mutes declared in ``watchkeeper.yaml`` (``alerts.mute``) apply too; this one is
+    stored, with its user and note, like feedback.
+    """
+    project = _project(project)
+    store = store or (project.store() if project is not None else Store.open())
+    store.table(table)  # UnknownTableError (exit 2) names the tables there are
+    if not str(column).strip():
+        raise ConfigError("mute needs a column name: wk alerts mute TABLE COLUMN")
+    log = AlertLog(store)
+    log.set_mute(table, str(column), str(statistic or ALL_STATISTICS), user or current_user(),
+                 note, muted=not unmute)
+    return mutes_of(log.tolerances(table))
 
 
 # -- the steps of a check ------------------------------------------------------------------

@@ -3,10 +3,15 @@
 - ``ack`` and ``resolve`` confirm an incident as real: its partitions become
   invalid for learning, so the detector never learns broken data as normal.
 - ``false_positive`` closes it and widens the band of every (column, statistic)
-  that paged, by just enough that the same deviation would have stayed below
-  ``warning``: step = clamp(score / warning x 1.1, 1.25, 3). Steps multiply, up
-  to 10 in total, so one careless click cannot silence a series for good, and a
-  deviation much larger than the one marked still alerts.
+  that paged, by just enough that the same deviation would have stayed a bit below
+  ``warning``: a score is a surprise in bits, and beyond its anchor a series' tail
+  probability falls as ``ratio ** -TAIL_INDEX``, so dividing the deviation by
+  ``2 ** ((score - warning + MARGIN_BITS) / TAIL_INDEX)`` (at least 1.25) takes
+  ``score - warning + MARGIN_BITS`` bits off it. The same partition judged again is
+  then below warning; a deviation much larger than the one marked still alerts.
+  Steps multiply.
+- ``wk alerts mute`` stores a step of infinity: the column (``statistic`` ``*``) or the
+  (column, statistic) pair is never judged again.
 
 Every step is stored with its user, time and incident, and shown in explanations.
 """
@@ -19,7 +24,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-STEP_MIN, STEP_MAX, TOTAL_MAX, MARGIN = 1.25, 3.0, 10.0, 1.1
+STEP_MIN, MARGIN_BITS = 1.25, 1.0
+MUTED = float("inf")  # the multiplier a mute stores
+ALL_STATISTICS = "*"  # the statistic of a mute of a whole column
 
 #: action → (new status, confirmed real, closes the incident)
 ACTIONS: dict[str, tuple[str, bool, bool]] = {
@@ -49,9 +56,20 @@ def current_user() -> str:
 
 
 def tolerance_step(score: float, warning: float) -> float:
-    """How much wider a band must get for ``score`` to have stayed below warning."""
-    step = (float(score) / warning) * MARGIN if warning > 0 else STEP_MIN
-    return float(min(max(step, STEP_MIN), STEP_MAX))
+    """How much wider a band must get for ``score`` (bits) to have stayed below warning."""
+    from ..detect._calibration import TAIL_INDEX
+
+    step = 2.0 ** ((float(score) - warning + MARGIN_BITS) / TAIL_INDEX)
+    return float(max(step, STEP_MIN))
+
+
+def mutes_of(steps: pd.DataFrame) -> list[str]:
+    """The muted columns (``price``) and pairs (``price.p99``) among stored steps."""
+    if steps is None or steps.empty:
+        return []
+    muted = steps[steps["multiplier"] == MUTED]
+    return [str(c) if s == ALL_STATISTICS else f"{c}.{s}"
+            for c, s in zip(muted["column"], muted["statistic"])]
 
 
 def tolerances_of(steps: pd.DataFrame) -> dict[tuple[str, str], Tolerance]:
@@ -59,12 +77,12 @@ def tolerances_of(steps: pd.DataFrame) -> dict[tuple[str, str], Tolerance]:
     out: dict[tuple[str, str], Tolerance] = {}
     if steps is None or steps.empty:
         return out
+    steps = steps[steps["multiplier"] != MUTED]
     for (column, statistic), group in steps.groupby(["column", "statistic"], sort=False):
-        total = float(min(group["multiplier"].prod(), TOTAL_MAX))
+        total = float(group["multiplier"].prod())
         whom = ", ".join(f"#{int(i)} by {u}" for i, u in
                          zip(group["incident_id"], group["user_name"]))
         plural = "s" if len(group) > 1 else ""
-        capped = " (the cap)" if total >= TOTAL_MAX else ""
         out[(str(column), str(statistic))] = Tolerance(
-            total, f"band widened ×{total:.2g}{capped} after false positive{plural} {whom}")
+            total, f"band widened ×{total:.2g} after false positive{plural} {whom}")
     return out

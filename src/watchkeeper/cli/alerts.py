@@ -100,6 +100,38 @@ alerts_app.command("false-positive")(_feedback_command("false_positive",
                                                        "marked a false positive"))
 
 
+TableArg = Annotated[str, typer.Argument(metavar="TABLE", help="A registered table.")]
+ColumnArg = Annotated[str, typer.Argument(metavar="COLUMN", help="The column to mute.")]
+StatisticOpt = Annotated[Optional[str], typer.Option(
+    "--statistic", help="Only this statistic of the column (e.g. p99); default: all of them.")]
+
+
+@alerts_app.command("mute")
+def mute(table: TableArg, column: ColumnArg, statistic: StatisticOpt = None,
+         note: NoteOpt = None, fmt: FormatOpt = Format.text) -> None:
+    """Never judge a column (or one statistic of it) again, until unmuted."""
+    _mute(table, column, statistic, note, fmt, unmute=False)
+
+
+@alerts_app.command("unmute")
+def unmute(table: TableArg, column: ColumnArg, statistic: StatisticOpt = None,
+           note: NoteOpt = None, fmt: FormatOpt = Format.text) -> None:
+    """Judge a muted column (or statistic) again."""
+    _mute(table, column, statistic, note, fmt, unmute=True)
+
+
+def _mute(table, column, statistic, note, fmt, *, unmute: bool) -> None:
+    project = _project()
+    muted = api.mute(table, column, statistic, note=note, unmute=unmute, project=project,
+                     store=_store(project))
+    if fmt is Format.json:
+        typer.echo(json.dumps({"table": table, "muted": muted}))
+        return
+    what = f"{column}.{statistic}" if statistic else column
+    render.console.print(f"{escape(table)}: {escape(what)} {'un' if unmute else ''}muted; "
+                         f"muted now: {escape(', '.join(muted)) or 'nothing'}")
+
+
 @app.command("check")
 def check(
     target: TargetArg,

@@ -5,22 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from enum import Enum
-from typing import Annotated
+from typing import Annotated, Optional
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from ..detect import RobustDetector, Severity, Verdict, backtest as run_backtest
+from ..alerts.settings import AlertSettings
+from ..detect import Severity, Verdict, backtest as run_backtest
 from . import app, render
 from ._common import _project, _store, Format, FormatOpt, GranularityOpt, PartitionColumnOpt, profile_spec, resolve_table, TargetArg
-
-
-class Sensitivity(str, Enum):
-    low = "low"
-    medium = "medium"
-    high = "high"
 
 
 @app.command()
@@ -28,24 +23,60 @@ def backtest(
     target: TargetArg,
     partition_column: PartitionColumnOpt = None,
     granularity: GranularityOpt = None,
-    sensitivity: Annotated[Sensitivity, typer.Option(
-        help="How far from normal a statistic must be to alert.")] = Sensitivity.medium,
+    false_alarms: Annotated[Optional[str], typer.Option(
+        "--false-alarms", help="The budget: expected false alarms per partition, e.g. "
+                               "'1 per 90' (default: the project's, else 1 per 90).")] = None,
+    calendar: Annotated[Optional[str], typer.Option(
+        "--calendar", help="Holidays of this country (ISO code, e.g. US or DE-BY): their "
+                           "deviations are expected (default: the project's).")] = None,
+    summary: Annotated[bool, typer.Option(
+        "--summary", help="With --format json: one summary record (alerts, realized "
+                          "false-alarm rate against the budget) instead of the verdicts."
+    )] = False,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Judge every partition in time order against the earlier ones only (profiles first)."""
     project = _project()
     spec = resolve_table(target, partition_column, granularity, project)
+    settings = AlertSettings.of(project, spec.name)
+    raw = {k: v for k, v in (("false_alarms", false_alarms), ("calendar", calendar))
+           if v is not None}
+    settings = settings.updated(raw, "wk backtest")
     store = _store(project)
     profile_spec(spec, project, store, fmt)
     history = store.load_statistics(spec.name)
-    detector = RobustDetector(sensitivity=sensitivity.value, granularity=spec.granularity)
+    detector = settings.make_detector(spec.granularity).set_params(max_explanations=10)
     verdicts = run_backtest(history, detector, top_values=store.load_top_values(spec.name))
     if fmt is Format.json:
         out = sys.stdout
+        if summary:
+            out.write(json.dumps(_rates(verdicts, settings)) + "\n")
+            return
         for verdict in verdicts:
             out.write(json.dumps(verdict.to_record()) + "\n")
         return
     _render(spec.name, verdicts)
+    rates = _rates(verdicts, settings)
+    render.console.print(
+        f"alerts (warning or worse): {rates['alerts']} of {rates['judged']} judged partitions "
+        f"= 1 per {rates['one_per']}; budget {escape(str(settings.false_alarms))} "
+        "(alerts on real faults count too: the rate on clean partitions is at most this)")
+
+
+def _rates(verdicts: list[Verdict], settings) -> dict:
+    """Alerts against the budget: what the detector would have cost on this history."""
+    from ..detect._calibration import budget_rate
+
+    judged = [v for v in verdicts if v.judged]
+    alerts = sum(v.severity >= Severity.WARNING for v in judged)
+    by_cause = Counter(v.extra.get("cause", "fault") for v in judged
+                       if v.severity >= Severity.INFO and "cause" in v.extra)
+    rate = alerts / len(judged) if judged else 0.0
+    return {"judged": len(judged), "alerts": alerts, "alert_rate": round(rate, 5),
+            "one_per": round(1 / rate, 1) if rate else None,
+            "budget": str(settings.false_alarms),
+            "budget_rate": round(budget_rate(settings.false_alarms), 5),
+            "causes": dict(by_cause)}
 
 
 def _render(name: str, verdicts: list[Verdict]) -> None:

@@ -5,7 +5,7 @@ never raw data.
 """
 
 from .backtest import backtest
-from ._judge import SENSITIVITY, thresholds
+from ._judge import thresholds
 from .base import BaseDetector, NotFittedError, clone
 from .normal import OnlineNormalDetector
 from .robust import RobustDetector
@@ -18,7 +18,6 @@ __all__ = [
     "OnlineNormalDetector",
     "RobustDetector",
     "Severity",
-    "SENSITIVITY",
     "Verdict",
     "backtest",
     "clone",

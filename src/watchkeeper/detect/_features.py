@@ -75,22 +75,18 @@ def with_uniqueness(grid):
                     grid.observed, grid.granularity)
     columns, statistics = grid.columns[distinct], ["uniqueness"] * distinct.size
     sizes = grid.sizes[:, distinct]
-    if TABLE_UNIQUENESS:
-        rows = np.flatnonzero((grid.columns == TABLE) & (grid.statistics == "row_count"))
-        # First of the new series: on a tie with its id column, the table is named first.
-        columns = np.concatenate([np.array([TABLE], dtype=object), columns])
-        statistics = ["uniqueness"] + statistics
-        ratio = np.hstack([table, ratio])
-        sizes = np.hstack([grid.sizes[:, rows[:1]] if rows.size else
-                           np.nanmax(sizes, axis=1, keepdims=True), sizes])
+    # The table's own uniqueness (its most unique column's), first.
+    rows = np.flatnonzero((grid.columns == TABLE) & (grid.statistics == "row_count"))
+    # First of the new series: on a tie with its id column, the table is named first.
+    columns = np.concatenate([np.array([TABLE], dtype=object), columns])
+    statistics = ["uniqueness"] + statistics
+    ratio = np.hstack([table, ratio])
+    sizes = np.hstack([grid.sizes[:, rows[:1]] if rows.size else
+                       np.nanmax(sizes, axis=1, keepdims=True), sizes])
     return Grid(grid.partitions, np.concatenate([grid.columns, columns]),
                 np.concatenate([grid.statistics, np.array(statistics, dtype=object)]),
                 np.hstack([grid.values, ratio]), np.hstack([grid.sizes, sizes]),
                 grid.observed, grid.granularity)
-
-
-# Whether the table's uniqueness (its most unique column's) is a series (ablation).
-TABLE_UNIQUENESS = True
 
 
 # Two columns are null together when their null fractions are exactly equal on at least
@@ -193,10 +189,6 @@ def with_null_gaps(grid, partners: dict[str, tuple[str, ...]]):
                 np.hstack([grid.values, np.column_stack(gaps)]),
                 np.hstack([grid.sizes, np.column_stack(sizes)]), grid.observed,
                 grid.granularity)
-
-
-# Whether co-null columns get a ``null_gap`` series (ablation).
-NULL_GAPS = True
 
 
 def check_top_values(top_values) -> pd.DataFrame | None:

@@ -272,7 +272,6 @@ def _column_sigma(col, stat, where, values, window: int) -> np.ndarray | None:
 # Extremes of a timestamp column (one with ``lag_seconds``) are judged as offsets from the
 # partition's start: see :func:`partition_offsets`.
 TEMPORAL_EXTREMES = ("min", "max")
-OFFSETS = True  # ablation switch
 
 
 def partition_offsets(grid: Grid) -> tuple[Grid, np.ndarray | None]:
@@ -289,7 +288,7 @@ def partition_offsets(grid: Grid) -> tuple[Grid, np.ndarray | None]:
     temporal = {c for c, s in zip(grid.columns, grid.statistics) if s == "lag_seconds"}
     mask = np.array([c in temporal and s in TEMPORAL_EXTREMES
                      for c, s in zip(grid.columns, grid.statistics)], dtype=bool)
-    if not OFFSETS or not mask.any():
+    if not mask.any():
         return grid, None
     start = (grid.partitions - pd.Timestamp(0)).total_seconds().to_numpy(dtype="float64")
     values = grid.values.copy()

@@ -10,25 +10,18 @@ import pandas as pd
 from ._grid import EXTREME_PAIRS, OUTLIER_SENSITIVE, SINGLE_ROW, Grid
 from .verdict import Explanation, Severity, Verdict
 
-# (info, warning, critical) thresholds on the per-series score, declared as data.
-# "medium" was calibrated so that clean real data rarely reaches warning
-# (docs/benchmarks.md, "Detection (issue 4)").
-SENSITIVITY: dict[str, tuple[float, float, float]] = {
-    "low": (6.0, 10.0, 20.0),
-    "medium": (4.0, 7.0, 14.0),
-    "high": (3.0, 5.0, 10.0),
-}
+# The model's own noise levels, in units of a series' learned noise scale: the rules
+# below cap a score at "noise" (info) or promote it to "clearly beyond" (warning) in these
+# units, before the calibration (``_calibration``) turns scores into tail probabilities.
+NOISE_INFO, NOISE_WARNING = 3.0, 7.0
 
 
-def thresholds(sensitivity: str) -> tuple[float, float, float]:
-    """The (info, warning, critical) score levels of a sensitivity; ConfigError if unknown."""
-    from ..errors import ConfigError
+def thresholds(false_alarms="1 per 90") -> tuple[float, float, float]:
+    """The (info, warning, critical) levels, in bits of surprise, of a false-alarm budget;
+    ConfigError if the budget is not one."""
+    from ._calibration import budget_rate, levels
 
-    try:
-        return SENSITIVITY[str(sensitivity).lower()]
-    except KeyError:
-        raise ConfigError(f"sensitivity {sensitivity!r} is not one of low, medium, high: "
-                          "pass --sensitivity medium") from None
+    return levels(budget_rate(false_alarms))
 
 
 def capped_exclusions(partitions: pd.DatetimeIndex, exclude, window: int, offset: pd.Timedelta,
@@ -67,15 +60,19 @@ def z_scores(values: np.ndarray, center: np.ndarray, scale: np.ndarray) -> np.nd
     return np.where(np.isfinite(z), z, np.where(np.isinf(z), 1e6, 0.0))
 
 
-def verdicts(grid: Grid, rows: np.ndarray, z: np.ndarray, center: np.ndarray, scale: np.ndarray,
-             seen_before: np.ndarray, *, min_history: int, levels: tuple[float, float, float],
-             max_explanations: int, tolerance: np.ndarray | None = None,
-             offset: np.ndarray | None = None) -> list[Verdict]:
+def verdicts(grid: Grid, rows: np.ndarray, scores: np.ndarray, center: np.ndarray,
+             half_width: np.ndarray, seen_before: np.ndarray, *, min_history: int,
+             levels: tuple[float, float, float], max_explanations: int,
+             tolerance: np.ndarray | None = None, offset: np.ndarray | None = None,
+             order: np.ndarray | None = None) -> list[Verdict]:
     """One verdict per row: severity from the strongest series; one explanation per column.
 
-    ``tolerance`` (per series) is the band multiplier already in ``scale``, reported
-    with each explanation. ``offset`` (rows x series) was taken off the values before
-    judging (``_grid.partition_offsets``) and is added back to what is reported.
+    ``scores`` (rows x series) are in the unit of ``levels`` (info, warning, critical);
+    ``half_width`` is each series' band half-width, in the statistic's own unit;
+    ``order`` breaks ties between equal scores (larger first). ``tolerance`` (per
+    series) is the band multiplier already in the band, reported with each explanation.
+    ``offset`` (rows x series) was taken off the values before judging
+    (``_grid.partition_offsets``) and is added back to what is reported.
     """
     info, warning, critical = levels
     tolerance = np.ones(len(grid.statistics)) if tolerance is None else tolerance
@@ -85,24 +82,27 @@ def verdicts(grid: Grid, rows: np.ndarray, z: np.ndarray, center: np.ndarray, sc
         if seen_before[row] < min_history:
             out.append(Verdict(partition, Severity.OK, 0.0, (), grid.granularity, judged=False))
             continue
-        zr = z[row]
+        zr = scores[row]
         score = float(zr.max()) if zr.size else 0.0
         severity = (Severity.CRITICAL if score >= critical else Severity.WARNING
                     if score >= warning else Severity.INFO if score >= info else Severity.OK)
-        explained = _explanations(grid, row, zr, center[row], scale[row], info, warning,
+        explained = _explanations(grid, row, zr, center[row], half_width[row], info,
                                   max_explanations, tolerance,
-                                  None if offset is None else offset[row])
+                                  None if offset is None else offset[row],
+                                  None if order is None else order[row])
         out.append(Verdict(partition, severity, score, explained, grid.granularity))
     return out
 
 
-def _explanations(grid: Grid, row: int, zr: np.ndarray, center: np.ndarray, scale: np.ndarray,
-                  info: float, warning: float, limit: int, tolerance: np.ndarray,
-                  offset: np.ndarray | None = None) -> tuple[Explanation, ...]:
+def _explanations(grid: Grid, row: int, zr: np.ndarray, center: np.ndarray,
+                  half_width: np.ndarray, info: float, limit: int, tolerance: np.ndarray,
+                  offset: np.ndarray | None = None, order: np.ndarray | None = None
+                  ) -> tuple[Explanation, ...]:
     hot = np.flatnonzero(zr >= info)
     if hot.size == 0:
         return ()
-    hot = hot[np.argsort(-zr[hot], kind="stable")]
+    tie = np.zeros(hot.size) if order is None else -np.nan_to_num(order[hot], nan=0.0)
+    hot = hot[np.lexsort((tie, -zr[hot]))]
     seen: set[str] = set()
     out = []
     for j in hot:
@@ -110,7 +110,7 @@ def _explanations(grid: Grid, row: int, zr: np.ndarray, center: np.ndarray, scal
         if column in seen:
             continue  # one entry per column: its most telling statistic
         seen.add(column)
-        band = warning * scale[j]
+        band = half_width[j]
         low, high = valid_band(str(grid.statistics[j]), float(center[j] - band),
                                float(center[j] + band))
         back = 0.0 if offset is None else float(offset[j])
@@ -131,48 +131,6 @@ def quiet_nanmedian(a: np.ndarray, axis: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmedian(a, axis=axis)
-
-
-# Inside the 4%-96% range of the last window (56 partitions: seen about 3 times) is
-# "seen before"; one or two broken partitions in the window do not make a value normal.
-ENVELOPE = (0.04, 0.96)
-
-
-def _sorted_window(learn: np.ndarray, t_idx: np.ndarray, series: np.ndarray,
-                   window: int) -> np.ndarray:
-    """Per (row ``t_idx[i]``, series ``series[i]``): the ``window`` values before that row,
-    sorted, NaN last (and for rows before the start of the history)."""
-    lags = t_idx[:, None] - np.arange(window, 0, -1)[None, :]
-    history = np.where(lags >= 0, learn[np.clip(lags, 0, None), series[:, None]], np.nan)
-    history.sort(axis=1)
-    return history
-
-
-def cap_seen_before(learn: np.ndarray, values: np.ndarray, z: np.ndarray, rows: np.ndarray,
-                    window: int, min_history: int, cap: float) -> np.ndarray:
-    """A value inside the recent history's own 4%-96% range scores at most ``cap`` (info).
-
-    The bands above are tight; on discrete or heavy-tailed statistics (a p75 of small
-    integers, a zip code's min) they call values anomalous that the same series took
-    several times in the last ``window`` partitions. Checked only for cells that score
-    at least ``cap``, so it costs nothing on quiet data.
-    """
-    z = z.copy()
-    flagged_rows, flagged_series = np.nonzero(z[rows] >= cap)
-    if flagged_rows.size == 0:
-        return z
-    t_idx = rows[flagged_rows]
-    history = _sorted_window(learn, t_idx, flagged_series, window)
-    count = np.isfinite(history).sum(axis=1)
-    from ._rolling import _interpolate
-
-    low = _interpolate(history, count, ENVELOPE[0], min_history)
-    high = _interpolate(history, count, ENVELOPE[1], min_history)
-    observed = values[t_idx, flagged_series]
-    inside = (observed >= low) & (observed <= high)
-    z[t_idx[inside], flagged_series[inside]] = np.minimum(z[t_idx[inside],
-                                                            flagged_series[inside]], cap)
-    return z
 
 
 def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray, cap: float
@@ -216,10 +174,10 @@ def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarr
         # Both ends moving the same way is a shift of every row (a timezone shift); both
         # moving outwards with no quantile, fraction or count along is two odd rows.
         both_ends = any(a in names and b in names for a, b in EXTREME_PAIRS) and \
-            not (outward.all() and BOTH_OUTWARD_ODD)
+            not outward.all()
         alone = ends.size > 0 and single[moved].all()  # the row(s) at one end came or went
         dragged = sensitive[moved].all() and outward.all()  # an outlier row and the moments
-        if ends.size == 0 and dragged and ROWS_BEHIND_MOMENTS:
+        if ends.size == 0 and dragged:
             # Only moments beyond info, their extremes not (values seen before): they carry
             # the evidence of the fewest rows at this partition's extremes that move them.
             k = _rows_behind_moments(grid, t, moved, center)
@@ -229,10 +187,6 @@ def uncorroborated(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarr
     return z
 
 
-# Ablation switches of round 4 (docs/benchmarks.md): both extremes outwards with nothing
-# else is two odd rows; a moment moved with no extreme beyond info scores like its rows.
-BOTH_OUTWARD_ODD = True
-ROWS_BEHIND_MOMENTS = True
 # The moments one odd row drags, and the extremes that bound how far one row reaches.
 MOMENT_EXTREMES = {"mean": ("min", "max"), "length_mean": ("length_min", "length_max")}
 
@@ -361,23 +315,18 @@ def not_id_like(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray,
     block = z[rows][:, series]
     block[~id_like] = 0.0
     z[rows[:, None], series[None, :]] = block
-    if not DISTINCT_OF_IDS:
-        where = {c: j for j, (c, s) in enumerate(zip(grid.columns, grid.statistics))
-                 if s == "distinct_count"}
-        counts = np.array([where.get(c, -1) for c in grid.columns[series]])
-        has = counts >= 0
-        if has.any():
-            block = z[rows][:, counts[has]]
-            drop = id_like[:, has]
-            if held is not None:
-                drop &= ~held[rows][:, counts[has]]
-            block[drop] = 0.0
-            z[rows[:, None], counts[has][None, :]] = block
+    where = {c: j for j, (c, s) in enumerate(zip(grid.columns, grid.statistics))
+             if s == "distinct_count"}
+    counts = np.array([where.get(c, -1) for c in grid.columns[series]])
+    has = counts >= 0
+    if has.any():
+        block = z[rows][:, counts[has]]
+        drop = id_like[:, has]
+        if held is not None:
+            drop &= ~held[rows][:, counts[has]]
+        block[drop] = 0.0
+        z[rows[:, None], counts[has][None, :]] = block
     return z
-
-
-# Whether an id-like column's distinct_count is judged beside its uniqueness (ablation).
-DISTINCT_OF_IDS = False
 
 
 def widened(grid: Grid, tolerance) -> np.ndarray:
@@ -406,52 +355,50 @@ def valid_band(statistic: str, low: float, high: float) -> tuple[float, float]:
 
 SIGNED_FRACTIONS = frozenset({"null_gap"})
 QUANTILES = frozenset({"p01", "p05", "p25", "p50", "p75", "p95", "p99"})
+LATTICE = QUANTILES | {"min", "max"}  # statistics that take the data's own values
 
 
-def discrete_steps(grid: Grid, learn: np.ndarray, z: np.ndarray, center: np.ndarray,
-                   rows: np.ndarray, window: int, cap: float) -> np.ndarray:
-    """A quantile one resolution step from its center, at a value the window took, scores
-    at most ``cap`` (info).
+def lattice(grid: Grid, learn: np.ndarray, z: np.ndarray, center: np.ndarray,
+            scale: np.ndarray, rows: np.ndarray, window: int, cap: float) -> np.ndarray:
+    """Scores of statistics that take the data's own values, on the data's resolution.
 
-    A quantile of an integer-valued (or few-valued) column moves in steps of the data's
-    resolution: an exact p75 of small counts is 4 or 5, never 4.3. When weekdays sit at
-    4 the learned scale is tiny and a weekend's 5 scores far beyond warning, though
-    it is one step between values the series already took. The step is the smallest
-    non-zero gap between the distinct values of the last ``window`` partitions; on a
-    continuous series that gap is tiny, so the rule only ever applies to values already
-    next to their center. Checked only for cells that score at least ``cap``.
+    A quantile (or extreme) of integer-valued or few-valued data moves in whole steps:
+    an exact p75 of small counts is 4 or 5, never 4.3. Where weekdays sit at 4 the
+    learned scale is tiny and a 5 scores far beyond noise, though it is one step of the
+    data. The step is the smallest non-zero gap between the distinct values of the last
+    ``window`` partitions, and no scale is below half a step: one step is two noise
+    units. On continuous data the gap is tiny and nothing changes. Checked only for
+    cells scoring above ``cap``.
     """
-    quantile = np.isin(grid.statistics, list(QUANTILES))
-    flagged_rows, flagged_series = np.nonzero((z[rows] > cap) & quantile[None, :])
+    use = np.isin(grid.statistics, list(LATTICE))
+    flagged_rows, flagged_series = np.nonzero((z[rows] > cap) & use[None, :])
     if flagged_rows.size == 0:
         return z
     t_idx = rows[flagged_rows]
-    history = _sorted_window(learn, t_idx, flagged_series, window)
+    lags = t_idx[:, None] - np.arange(window, 0, -1)[None, :]
+    history = np.where(lags >= 0, learn[np.clip(lags, 0, None), flagged_series[:, None]],
+                       np.nan)
+    history.sort(axis=1)
     gaps = np.diff(history, axis=1)
     with np.errstate(invalid="ignore"):
         gaps = np.where(gaps > 1e-9 * (1.0 + np.abs(history[:, 1:])), gaps, np.nan)
     step = np.fmin.reduce(gaps, axis=1) if gaps.shape[1] else np.full(len(t_idx), np.nan)
-    observed = grid.values[t_idx, flagged_series]
-    tol = 1e-9 * (1.0 + np.abs(observed))
-    seen = (np.abs(history - observed[:, None]) <= tol[:, None]).any(axis=1)
-    with np.errstate(invalid="ignore"):
-        near = np.abs(observed - center[t_idx, flagged_series]) <= step + tol
-    ok = seen & near
-    if not ok.any():
+    floor = np.nan_to_num(step, nan=0.0) / 2.0
+    old = scale[t_idx, flagged_series]
+    wider = floor > old
+    if not wider.any():
         return z
     z = z.copy()
-    z[t_idx[ok], flagged_series[ok]] = np.minimum(z[t_idx[ok], flagged_series[ok]], cap)
+    t, j = t_idx[wider], flagged_series[wider]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z[t, j] = np.abs(grid.values[t, j] - center[t, j]) / floor[wider]
     return z
 
 
 # Location statistics of one column that a distribution shift moves together.
 AGREEING = ("mean", "p05", "p25", "p50", "p75", "p95")
-# Their average pairwise correlation under normal sampling theory: corr(q_a, q_b) =
-# sqrt(a (1 - b) / (b (1 - a))) for a < b, corr(mean, q_p) = phi(Phi^-1(p)) / sqrt(p (1-p)).
-AGREEING_RHO = 0.6
-# "stouffer": correlated Stouffer sum of the signed scores; "promote": PROMOTE_K or more
-# beyond info the same way make the column a warning; "off": the strongest alone.
-AGREEMENT = "promote"
+# Agreeing statistics that make a column's shift clear: three, not two, because mean and
+# median are nearly the same statistic (correlation 0.8 under normal sampling).
 PROMOTE_K = 3
 
 
@@ -459,18 +406,10 @@ def agreement(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray, c
               promote_to: float = np.inf) -> np.ndarray:
     """Several location statistics of one column shifted the same way are stronger than one.
 
-    Only statistics beyond ``cap`` (info), after every cap above, count as agreeing, and
-    at least two must agree in direction: agreement of noise-level wobbles is no evidence.
-    "promote" (the default): ``PROMOTE_K`` or more agreeing make the column at least
-    ``promote_to`` (warning), a promotion of one level. Three, not two, because mean and
-    median are nearly the same statistic (correlation 0.8 under normal sampling).
-    "stouffer": the column scores the Stouffer sum of its signed scores discounted for
-    their correlation, sum z / sqrt(k + k (k-1) rho); statistics pointing opposite ways
-    cancel. Either can only raise the column's strongest statistic, never lower it.
-    (docs/benchmarks.md, "Detection (issue 4)", round 3: both measured.)
+    Only statistics beyond ``cap`` (noise), after every cap above, count as agreeing:
+    :data:`PROMOTE_K` or more beyond it in one direction make the column's strongest
+    statistic at least ``promote_to``. It can only raise a score, never lower it.
     """
-    if AGREEMENT == "off":
-        return z
     use = np.flatnonzero(np.isin(grid.statistics, AGREEING))
     if use.size == 0:
         return z
@@ -479,20 +418,15 @@ def agreement(grid: Grid, z: np.ndarray, center: np.ndarray, rows: np.ndarray, c
     signed = np.nan_to_num(sign) * z[rows][:, use]
     codes = pd.factorize(grid.columns[use])[0]
     z = z.copy()
-    rho = AGREEING_RHO
     order = np.argsort(codes, kind="stable")  # each column's statistics, in grid order
     for at in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
         members = use[at]
         if members.size < 2:
             continue
         s = signed[:, at]
-        k = members.size
-        combined = np.abs(s.sum(axis=1)) / np.sqrt(k + k * (k - 1) * rho)
         agreeing = np.maximum((s > cap).sum(axis=1), (s < -cap).sum(axis=1))
-        agree = agreeing >= 2
         best = members[np.argmax(np.abs(s), axis=1)]
-        if AGREEMENT == "promote":
-            combined = np.where(agreeing >= PROMOTE_K, promote_to, 0.0)
-        lift = agree & (combined > z[rows, best])
+        combined = np.where(agreeing >= PROMOTE_K, promote_to, 0.0)
+        lift = combined > z[rows, best]
         z[rows[lift], best[lift]] = combined[lift]
     return z

@@ -34,7 +34,6 @@ Q80_TO_SIGMA = 1.0 / 1.2816  # |N(0,1)| has its 80th percentile at 1.2816
 SEASONS = 4
 SEASONAL_MARGIN = 0.8  # a seasonal forecast must cut the scale by 20% to be preferred
 SHIFT_BAND = 4.0  # scale units beyond which a run of partitions counts as a new level
-FIXED_DESIGN = True  # no sampling floor on locations of a fixed-design table (ablation)
 
 
 @dataclass(frozen=True)
@@ -315,7 +314,7 @@ class _Floors:
         # inflates the spread must not move its own band.
         sampling = prior_quantile(values, w.level, 0.5, start) * factor
         sampling = np.where(per_root_n[None, :], sampling / np.sqrt(self.n), sampling)
-        if fixed_design is not None and FIXED_DESIGN:
+        if fixed_design is not None:
             sampling = np.where(per_root_n[None, :] & fixed_design[:, None], 0.0, sampling)
         self.sampling = np.nan_to_num(sampling, nan=0.0)
         self.counts = (kinds == KIND_CODES["count"])[None, :]

@@ -59,7 +59,7 @@ class OnlineNormalDetector(BaseDetector):
         z = z_scores(grid.values, center, scale)
         # Deequ's rule is a single 3-sigma threshold: anything beyond it is an alert.
         level = float(self.deviations)
-        return verdicts(grid, np.flatnonzero(grid.observed), z, center, scale,
+        return verdicts(grid, np.flatnonzero(grid.observed), z, center, level * scale,
                         seen_counts(grid.observed), min_history=self.min_history,
                         levels=(level, level, np.inf), max_explanations=self.max_explanations)
 

@@ -1,37 +1,54 @@
-"""``RobustDetector``: robust, seasonal, trend- and sample-size-aware bands per statistic."""
+"""``RobustDetector``: robust, seasonal, trend- and sample-size-aware expectations per
+statistic, calibrated to a false-alarm budget."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from ..engine.types import Granularity
-from . import _features
+from . import _calibration
+from ._calendar import calendar_mask, check_calendar
+from ._calibration import point_masses
+from ._causes import CALENDAR, SHIFT, cause_of
 from ._features import (check_top_values, null_partners, poisson_capped, top_features,
                         with_null_gaps, with_uniqueness)
 from ._grid import (Grid, check_history, combine, infer_granularity, partition_offsets, spreads,
                     tail, to_grid)
-from ._judge import (agreement, cap_seen_before, capped_exclusions, constant_counts,
-                     discrete_steps, fixed_design, masked, not_id_like, seen_counts, thresholds,
-                     uncorroborated, verdicts, widened, z_scores)
+from ._judge import (NOISE_INFO, NOISE_WARNING, agreement, capped_exclusions, constant_counts,
+                     fixed_design, lattice, masked, not_id_like, seen_counts, uncorroborated, verdicts,
+                     widened, z_scores)
 from ._model import Windows, expectations
 from .base import BaseDetector
-from .verdict import Verdict
+from .verdict import Severity, Verdict
 
 PERIODS = {Granularity.HOUR: 24, Granularity.DAY: 7, Granularity.WEEK: None}
 
 
 class RobustDetector(BaseDetector):
-    """Learns, per (column, statistic), a one-step forecast and its normal noise.
+    """Learns, per (column, statistic), a one-step forecast and its normal noise, and pages
+    no more often on clean data than its false-alarm budget allows.
 
     Parameters
     ----------
-    sensitivity: "low", "medium" or "high": how far outside its band a statistic
-        must be for info / warning / critical (see ``_judge.SENSITIVITY``).
+    false_alarms: the budget, the one knob: expected false alarms per partition, as
+        ``"1 per 90"`` (the default) or a fraction such as ``1/90``. Warnings are
+        calibrated to it (``_calibration``); critical is a thousand times rarer.
+    calendar: an ISO country (or ``country-subdivision``) code of the ``holidays``
+        package, e.g. ``"US"``: holidays and their eves are learned around and their
+        deviations expected (only likely faults page on them). None: no calendar.
+    mute: columns (``"price"``) or ``(column, statistic)`` pairs (``"price.p99"`` or a
+        tuple) never judged.
+    page_shifts: also page real-world shifts (many columns moving together with no
+        sign of a fault); by default they are recorded as info.
+    shift_columns: columns that must move at once, with no sign of a fault, for a shift.
     level_window: partitions the plain forecast takes the median of.
     trend_window: recent residuals whose median corrects a trend's lag.
-    window: partitions the noise scale is learned from.
-    min_history: partitions needed before any judgement (earlier ones are "ok").
+    window: partitions the noise scale and the calibration are learned from.
+    min_history: partitions needed before any judgement (earlier ones are "ok"), and
+        scores a series needs before it is calibrated.
     seasonality: "auto" (24 for hourly, 7 for daily, none for weekly), an int, or None.
     max_excluded: largest fraction of a window that confirmed-bad partitions may take.
     shift_after: partitions in a row beyond their bands on one side after which their
@@ -40,11 +57,17 @@ class RobustDetector(BaseDetector):
     granularity: "auto" (inferred from the gaps between partitions), "hour", "day" or "week".
     """
 
-    def __init__(self, sensitivity: str = "medium", level_window: int = 7, trend_window: int = 14,
-                 window: int = 56, min_history: int = 14, seasonality="auto",
-                 max_excluded: float = 0.5, max_explanations: int = 10,
-                 granularity: str = "auto", shift_after: int = 3) -> None:
-        self.sensitivity = sensitivity
+    def __init__(self, false_alarms="1 per 90", calendar: str | None = None, mute=(),
+                 page_shifts: bool = False, shift_columns: int = 3,
+                 level_window: int = 7, trend_window: int = 14, window: int = 56,
+                 min_history: int = 14, seasonality="auto", max_excluded: float = 0.5,
+                 max_explanations: int = 10, granularity: str = "auto",
+                 shift_after: int = 3) -> None:
+        self.false_alarms = false_alarms
+        self.calendar = calendar
+        self.mute = mute
+        self.page_shifts = page_shifts
+        self.shift_columns = shift_columns
         self.level_window = level_window
         self.trend_window = trend_window
         self.window = window
@@ -65,7 +88,7 @@ class RobustDetector(BaseDetector):
         ``tolerance`` maps ``(column, statistic)`` to a band multiplier (false-positive
         feedback): that series' noise scale is multiplied by it.
         """
-        self.levels_ = thresholds(self.sensitivity)  # fails early on a bad parameter
+        self.levels_ = self._check_params()  # fails early on a bad parameter
         frame = check_history(history)
         tops = check_top_values(top_values)
         parts = pd.DatetimeIndex(sorted(frame["partition"].unique()))
@@ -75,7 +98,7 @@ class RobustDetector(BaseDetector):
         self.tolerance_ = _tolerance(tolerance)
         self.excluded_ = capped_exclusions(parts, exclude, self.window, grain.offset,
                                            self.max_excluded)
-        keep = self._windows().lookback() + 1
+        keep = self._windows().lookback() + self.window + 1  # + the calibration window
         recent = frame[frame["partition"] > parts[-keep]] if len(parts) > keep else frame
         if tops is not None:  # the top lists the tail's derived statistics look back on
             tparts = np.sort(tops["partition"].unique())
@@ -91,6 +114,7 @@ class RobustDetector(BaseDetector):
         self.top_values_ = None if tops is None else \
             tops[tops["partition"].isin(self.grid_.partitions if self.grid_ else [])]
         self.n_seen_ = int(len(parts) - (self.grid_.observed.sum() if self.grid_ else 0))
+        self.calibration_ = self._calibration_scores() if self.grid_ is not None else None
         return self
 
     def judge(self, statistics: pd.DataFrame, *, top_values=None) -> list[Verdict]:
@@ -114,7 +138,8 @@ class RobustDetector(BaseDetector):
             new, self.granularity_, checked=True,
             series=(self.grid_.columns, self.grid_.statistics)))), self.null_partners_)
         rows = np.flatnonzero(grid.partitions.isin(pd.DatetimeIndex(new["partition"].unique())))
-        return self._judge(grid, rows, self.excluded_, self.n_seen_, self.tolerance_)
+        return self._judge(grid, rows, self.excluded_, self.n_seen_, self.tolerance_,
+                           cached=self.calibration_)
 
     def score(self, statistics: pd.DataFrame, *, top_values=None) -> pd.Series:
         """The anomaly score of each new partition (higher is more anomalous)."""
@@ -129,7 +154,7 @@ class RobustDetector(BaseDetector):
 
         ``top_values`` and ``tolerance`` as in :meth:`fit`.
         """
-        self.levels_ = thresholds(self.sensitivity)
+        self.levels_ = self._check_params()
         frame = check_history(history)
         if frame.empty:
             return []
@@ -146,36 +171,126 @@ class RobustDetector(BaseDetector):
                            _tolerance(tolerance))
 
     # -- shared by judge and backtest: the one code path -------------------------------
-    def _judge(self, grid: Grid, rows: np.ndarray, excluded, seen_before: int,
-               tolerance: dict) -> list[Verdict]:
-        if len(rows) == 0:
-            return []
-        grid, offset = partition_offsets(grid)
+    def _scores(self, grid: Grid, span: np.ndarray, excluded, tolerance: dict,
+                holiday: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Scores (noise units) of the rows ``span``, with their centers and scales."""
         learn = masked(grid, excluded)
+        learn[holiday] = np.nan  # calendar days teach nothing about ordinary days
         model = expectations(learn, grid.sizes, grid.kinds,
-                             spreads(grid.columns, grid.statistics, learn, self.window), self._windows(),
-                             start=int(rows.min()),
+                             spreads(grid.columns, grid.statistics, learn, self.window),
+                             self._windows(), start=int(span.min()) if len(span) else 0,
                              fixed_design=fixed_design(grid, learn, self.window))
-        levels = thresholds(self.sensitivity)
         multipliers = widened(grid, tolerance)
         center, scale, held = constant_counts(grid, learn, model.center,
-                                        model.scale * multipliers[None, :], rows, self.window,
-                                        multipliers)
-        if 2 * len(rows) < len(grid.partitions):  # every rule below reads the judged rows only
-            z = np.zeros(grid.values.shape)
-            z[rows] = z_scores(grid.values[rows], center[rows], scale[rows])
-        else:
-            z = z_scores(grid.values, center, scale)
-        z = poisson_capped(grid.statistics, grid.values, grid.sizes, z, rows)
-        z = cap_seen_before(learn, grid.values, z, rows, self.window, self.min_history, levels[0])
-        z = discrete_steps(grid, learn, z, center, rows, self.window, levels[0])
-        z = uncorroborated(grid, z, center, rows, levels[0])
-        z = not_id_like(grid, z, center, rows, held)
-        z = agreement(grid, z, center, rows, levels[0], levels[1])
-        return verdicts(grid, rows, z, center, scale,
-                        seen_counts(grid.observed, seen_before), min_history=self.min_history,
-                        levels=levels, max_explanations=self.max_explanations,
-                        tolerance=multipliers, offset=offset)
+                                              model.scale * multipliers[None, :], span,
+                                              self.window, multipliers)
+        z = np.zeros(grid.values.shape)
+        z[span] = z_scores(grid.values[span], center[span], scale[span])
+        z = lattice(grid, learn, z, center, scale, span, self.window, NOISE_INFO)
+        z = poisson_capped(grid.statistics, grid.values, grid.sizes, z, span)
+        z = uncorroborated(grid, z, center, span, NOISE_INFO)
+        z = not_id_like(grid, z, center, span, held)
+        z = agreement(grid, z, center, span, NOISE_INFO, NOISE_WARNING)
+        z[:, self._muted(grid)] = 0.0
+        return z, center, scale, multipliers
+
+    def _calibration_scores(self) -> tuple[pd.DatetimeIndex, np.ndarray]:
+        """The scores of the fitted tail's last ``window`` partitions: the calibration sets
+        of the partitions :meth:`judge` will see (computed once, when fitting)."""
+        grid, _ = partition_offsets(self.grid_)
+        holiday, _ = calendar_mask(grid.partitions, grid.granularity,
+                                   check_calendar(self.calendar))
+        span = np.flatnonzero(grid.observed)[-self.window:]
+        z = self._scores(grid, span, self.excluded_, self.tolerance_, holiday)[0]
+        return grid.partitions[span], z[span]
+
+    def _judge(self, grid: Grid, rows: np.ndarray, excluded, seen_before: int,
+               tolerance: dict, cached: tuple | None = None) -> list[Verdict]:
+        """Verdicts for ``rows``; ``cached`` (partitions, scores) are known scores of earlier
+        rows (from :meth:`fit`), which are otherwise computed here."""
+        if len(rows) == 0:
+            return []
+        rate = _calibration.budget_rate(self.false_alarms)
+        levels = _calibration.levels(rate)
+        grid, offset = partition_offsets(grid)
+        holiday, names = calendar_mask(grid.partitions, grid.granularity,
+                                       check_calendar(self.calendar))
+        # The calibration reads the scores of the ``window`` partitions before each judged one.
+        first = max(0, int(rows.min()) - self.window)
+        span = np.flatnonzero(grid.observed[first:]) + first
+        if cached is not None:
+            span = rows
+        z, center, scale, multipliers = self._scores(grid, span, excluded, tolerance, holiday)
+        if cached is not None:
+            at = grid.partitions.get_indexer(cached[0])
+            keep = (at >= 0) & ~np.isin(at, rows)
+            z[at[keep]] = cached[1][keep]
+        seen = seen_counts(grid.observed, seen_before)
+        calibrating = grid.observed & (seen >= self.min_history) & ~holiday & \
+            ~grid.partitions.isin(excluded)
+        with np.errstate(invalid="ignore"):
+            point_mass = (scale <= (1e-9 + 1e-4 * np.abs(center)) * (1 + 1e-6)) & \
+                point_masses(grid.statistics)[None, :]
+        p, anchor, n, tails = _calibration.tail_probabilities(
+            z, point_mass, calibrating, rows, self.window, self.min_history)
+        m = np.array([t.tests(k) for t, k in zip(tails, (n >= self.min_history).sum(axis=1))])
+        scores = np.zeros(grid.values.shape)
+        scores[rows] = _calibration.bits(p * m[:, None])
+        half = np.full(grid.values.shape, np.inf)
+        half[rows] = _calibration.warning_scores(anchor, n, m, tails, rate) * scale[rows]
+        judged = verdicts(grid, rows, scores, center, half, seen,
+                          min_history=self.min_history, levels=levels,
+                          max_explanations=self.max_explanations, tolerance=multipliers,
+                          offset=offset, order=z)
+        return [self._with_cause(v, grid, scores[r], center, levels, names.get(int(r)))
+                for v, r in zip(judged, rows)]
+
+    def _with_cause(self, verdict: Verdict, grid: Grid, scores: np.ndarray,
+                    center: np.ndarray, levels: tuple[float, float, float],
+                    holiday: str | None) -> Verdict:
+        """The verdict with its cause class; shifts and calendar days page only if asked."""
+        if verdict.severity < Severity.WARNING:
+            return verdict
+        hot = np.flatnonzero(scores >= levels[1])
+        row = grid.partitions.get_loc(verdict.partition)
+        with np.errstate(invalid="ignore"):
+            up = np.sign(grid.values[row, hot] - center[row, hot])
+        cause = cause_of([(str(grid.columns[j]), str(grid.statistics[j]), int(d))
+                          for j, d in zip(hot, np.nan_to_num(up))],
+                         holiday is not None, int(self.shift_columns))
+        extra = {**verdict.extra, "cause": cause}
+        if holiday is not None:
+            extra["calendar"] = holiday
+        if cause == CALENDAR or (cause == SHIFT and not self.page_shifts):
+            return replace(verdict, severity=Severity.INFO, extra=extra)
+        return replace(verdict, extra=extra)
+
+    def _muted(self, grid: Grid) -> np.ndarray:
+        """Series the ``mute`` parameter names: a whole column, or one statistic of one."""
+        pairs, columns = set(), set()
+        for item in self.mute or ():
+            if isinstance(item, (tuple, list)) and len(item) == 2:
+                pairs.add((str(item[0]), str(item[1])))
+            elif isinstance(item, str) and "." in item and item not in set(grid.columns):
+                column, _, statistic = item.rpartition(".")
+                pairs.add((column, statistic))
+            else:
+                columns.add(str(item))
+        return np.array([c in columns or (c, s) in pairs
+                         for c, s in zip(grid.columns, grid.statistics)], dtype=bool)
+
+    def _check_params(self) -> tuple[float, float, float]:
+        """The (info, warning, critical) levels; ConfigError for a bad parameter."""
+        from ..errors import ConfigError
+
+        levels = _calibration.levels(_calibration.budget_rate(self.false_alarms))
+        check_calendar(self.calendar)
+        if isinstance(self.mute, (str, bytes)) or not all(
+                isinstance(m, str) or (isinstance(m, (tuple, list)) and len(m) == 2)
+                for m in (self.mute or ())):
+            raise ConfigError(f"mute {self.mute!r} must be a list of columns ('price') or "
+                              "column.statistic pairs ('price.p99')")
+        return levels
 
     def _derived(self, frame: pd.DataFrame, tops: pd.DataFrame | None, excluded) -> pd.DataFrame:
         """``frame`` with the derived statistics of ``_features`` for its partitions."""
@@ -202,7 +317,7 @@ class RobustDetector(BaseDetector):
 
 def _partners(grid) -> dict:
     """Co-null partners (``_features.null_partners``) of the grid's columns, or none."""
-    return null_partners(grid) if grid is not None and _features.NULL_GAPS else {}
+    return null_partners(grid) if grid is not None else {}
 
 
 def _tolerance(tolerance) -> dict:

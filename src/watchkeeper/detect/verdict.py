@@ -65,7 +65,7 @@ class Verdict:
 
     partition: pd.Timestamp
     severity: Severity
-    score: float
+    score: float  # surprise in bits (RobustDetector), comparable across tables
     columns: tuple[Explanation, ...] = ()
     granularity: Granularity = Granularity.DAY
     judged: bool = True  # False when too early: too little history to judge
@@ -73,9 +73,13 @@ class Verdict:
 
     def to_record(self) -> dict:
         """The backtest's JSON line: ISO partition, severity, score, ranked columns."""
-        return {"partition": self.granularity.format(pd.Timestamp(self.partition)),
-                "severity": self.severity.value, "score": _json_float(round(self.score, 3)),
-                "columns": [e.to_record() for e in self.columns]}
+        record = {"partition": self.granularity.format(pd.Timestamp(self.partition)),
+                  "severity": self.severity.value, "score": _json_float(round(self.score, 3)),
+                  "columns": [e.to_record() for e in self.columns]}
+        for key in ("cause", "calendar"):  # why it pages (or not), where the detector says
+            if key in self.extra:
+                record[key] = self.extra[key]
+        return record
 
 
 def _json_float(value: float) -> float | None:

@@ -139,6 +139,28 @@ class AlertLog:
                             incident_id, user, now])
         return feedback_id
 
+    def set_mute(self, table: str, column: str, statistic: str, user: str,
+                 note: str | None, muted: bool = True) -> None:
+        """Mute (or unmute) a column (``statistic`` ``*``) or one of its statistics.
+
+        A mute is a tolerance step of infinity, recorded as feedback on no incident (id 0).
+        """
+        now = utcnow()
+        with self.store._connect() as db, db.transaction():
+            db.execute("DELETE FROM wk_alert_tolerances WHERE table_name = ? AND"
+                       " column_name = ? AND statistic = ? AND multiplier = ?",
+                       [table, column, statistic, float("inf")])
+            top = db.execute("SELECT MAX(feedback_id) FROM wk_alert_feedback")[0][0]
+            feedback_id = int(top or 0) + 1
+            db.execute("INSERT INTO wk_alert_feedback (feedback_id, incident_id, action,"
+                       " user_name, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                       [feedback_id, 0, "mute" if muted else "unmute", user, note, now])
+            if muted:
+                db.execute("INSERT INTO wk_alert_tolerances (table_name, column_name,"
+                           " statistic, multiplier, feedback_id, incident_id, user_name,"
+                           " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           [table, column, statistic, float("inf"), feedback_id, 0, user, now])
+
     def feedback(self, incident_id: int | None = None) -> pd.DataFrame:
         sql = ("SELECT feedback_id, incident_id, action, user_name, note, created_at"
                " FROM wk_alert_feedback")

@@ -1,11 +1,13 @@
-"""Round-3 rules of the robust detector: discrete quantiles and agreeing evidence in a column."""
+"""The robust detector on the data's resolution (lattice statistics) and agreeing evidence in a
+column."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from watchkeeper.detect import RobustDetector, Severity
+from watchkeeper.detect import RobustDetector, Severity, thresholds
 from watchkeeper.detect import _judge
 from watchkeeper.detect._grid import Grid
 from watchkeeper.engine.types import Granularity
@@ -35,30 +37,44 @@ def _items_p75(verdict) -> float:
     return max([e.score for e in verdict.columns if e.column == "items"], default=0.0)
 
 
-class TestDiscreteSteps:
+class TestLattice:
     def _p75(self, last: float) -> list[float]:
         values = [4.0] * 90
-        values[60] = 5.0  # once in the window: too rare for the 4%-96% envelope
+        values[60] = 5.0  # once in the window
         values[-1] = last
         return values
 
-    def test_one_step_to_a_seen_value_is_info(self):
-        """A p75 of small integers moving 4 -> 5, a value the window took, is at most info."""
+    def test_one_step_to_a_seen_value_is_not_paged(self):
+        """A p75 of small integers moving 4 -> 5, one step of the data, is noise."""
         verdict = _judge_last(_with_items(make_history(), self._p75(5.0)))
-        assert _items_p75(verdict) <= _judge.thresholds("medium")[0]
+        assert _items_p75(verdict) < thresholds()[1]
         assert verdict.severity < Severity.WARNING
 
-    def test_two_steps_still_alert(self):
-        """A move of two resolution steps (4 -> 6) is evidence: the column alerts."""
-        verdict = _judge_last(_with_items(make_history(), self._p75(6.0)))
+    def test_one_step_the_other_way_is_not_paged(self):
+        """One step to a value the window never took (4 -> 3) is one step all the same."""
+        verdict = _judge_last(_with_items(make_history(), self._p75(3.0)))
+        assert verdict.severity < Severity.WARNING
+
+    def test_many_steps_alert(self):
+        """A move of many resolution steps (4 -> 9) is evidence: the column alerts."""
+        verdict = _judge_last(_with_items(make_history(), self._p75(9.0)))
         assert verdict.severity >= Severity.WARNING
         assert any(e.column == "items" and e.statistic == "p75" for e in verdict.columns)
 
-    def test_one_step_to_an_unseen_value_still_alerts(self):
-        """One step to a value the window never took (4 -> 3) is not excused."""
-        verdict = _judge_last(_with_items(make_history(), self._p75(3.0)))
-        assert any(e.column == "items" and e.statistic == "p75" for e in verdict.columns)
-        assert verdict.severity >= Severity.WARNING
+    def test_lattice_floor_is_half_a_step(self):
+        """The scale of a lattice statistic is at least half its smallest step in the window,
+        and a continuous one keeps its own scale."""
+        grid = _grid(["p75", "p50"], [6.0, 6.0])
+        grid = Grid(pd.date_range("2024-01-01", periods=5), grid.columns, grid.statistics,
+                    np.array([[4.0, 4.01], [4.0, 4.02], [5.0, 4.03], [4.0, 4.04],
+                              [6.0, 6.0]]), np.full((5, 2), 100.0), np.ones(5, dtype=bool),
+                    Granularity.DAY)
+        center = np.full((5, 2), 4.0)
+        z = np.full((5, 2), 200.0)
+        out = _judge.lattice(grid, grid.values, z, center, np.full((5, 2), 0.01),
+                             np.array([4]), 4, 3.0)
+        assert out[4, 0] == pytest.approx(2.0 / 0.5)  # two steps of 1: four noise units
+        assert out[4, 1] == 200.0  # steps of 0.01: half a step is below its own scale
 
 
 def _grid(statistics: list[str], values: list[float]) -> Grid:
@@ -71,37 +87,29 @@ def _grid(statistics: list[str], values: list[float]) -> Grid:
 class TestAgreement:
     STATS = ["mean", "p25", "p50", "p75"]
 
-    def test_agreeing_statistics_raise_the_column(self, monkeypatch):
-        """Four location statistics all up by 6 units combine above warning (7)."""
-        monkeypatch.setattr(_judge, "AGREEMENT", "stouffer")
+    def test_agreeing_statistics_raise_the_column(self):
+        """Four location statistics all up by 6 units promote the column to warning (7)."""
         grid = _grid(self.STATS, [6.0, 6.0, 6.0, 6.0])
         z = np.full((1, 4), 6.0)
         out = _judge.agreement(grid, z, np.zeros((1, 4)), np.array([0]), 4.0, 7.0)
-        assert out.max() > 7.0
+        assert out.max() == 7.0
 
-    def test_opposite_moves_cancel(self, monkeypatch):
-        """Two statistics up and two down (a wider spread, same center) combine to nothing."""
-        monkeypatch.setattr(_judge, "AGREEMENT", "stouffer")
+    def test_opposite_moves_do_not_agree(self):
+        """Two statistics up and two down (a wider spread, same center) promote nothing."""
         grid = _grid(self.STATS, [6.0, -6.0, 6.0, -6.0])
         z = np.full((1, 4), 6.0)
         out = _judge.agreement(grid, z, np.zeros((1, 4)), np.array([0]), 4.0, 7.0)
         assert out.max() == 6.0
 
-    def test_one_strong_statistic_is_not_agreement(self, monkeypatch):
-        """A single statistic beyond info with the others quiet changes nothing."""
-        monkeypatch.setattr(_judge, "AGREEMENT", "stouffer")
+    def test_one_strong_statistic_is_not_agreement(self):
+        """A single statistic beyond noise with the others quiet changes nothing."""
         grid = _grid(self.STATS, [6.0, 1.0, 1.0, 1.0])
         z = np.array([[6.0, 1.0, 1.0, 1.0]])
         out = _judge.agreement(grid, z, np.zeros((1, 4)), np.array([0]), 4.0, 7.0)
         np.testing.assert_array_equal(out, z)
 
-    def test_three_agreeing_promote_to_warning(self, monkeypatch):
-        """Three statistics beyond info the same way make the column a warning; two do not."""
-        monkeypatch.setattr(_judge, "AGREEMENT", "promote")
-        grid = _grid(self.STATS, [5.0, 5.0, 5.0, 0.0])
-        z = np.array([[5.0, 5.0, 5.0, 0.0]])
-        out = _judge.agreement(grid, z, np.zeros((1, 4)), np.array([0]), 4.0, 7.0)
-        assert out.max() == 7.0
+    def test_two_agreeing_are_not_enough(self):
+        """Two statistics the same way (mean and median are nearly one) promote nothing."""
         two = np.array([[5.0, 5.0, 0.0, 0.0]])
         out = _judge.agreement(_grid(self.STATS, [5.0, 5.0, 0.0, 0.0]), two, np.zeros((1, 4)),
                                np.array([0]), 4.0, 7.0)

@@ -1,6 +1,9 @@
-"""Round 2 of the detector: constant counts, top-value shares, uniqueness, tolerance, hooks."""
+"""Derived statistics and their rules: constant counts, top-value shares, uniqueness,
+tolerance, hooks."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -171,9 +174,13 @@ class TestToleranceAndHooks:
             RobustDetector().fit(history, tolerance={("amount", "mean"): 0})
 
     def test_public_thresholds_and_fitted_levels(self, history):
-        """detect.thresholds is the public table, and fit records it as levels_."""
-        assert thresholds("medium") == (4.0, 7.0, 14.0)
-        assert RobustDetector(sensitivity="high").fit(history).levels_ == thresholds("high")
+        """detect.thresholds gives a budget's levels in bits, and fit records them as levels_:
+        a warning is as surprising as the budget, critical a hundred times more."""
+        info, warning, critical = thresholds("1 per 90")
+        assert warning == pytest.approx(math.log2(90)) and info < warning < critical
+        assert critical - warning == pytest.approx(math.log2(100))
+        assert RobustDetector(false_alarms="1 per 30").fit(history).levels_ == \
+            thresholds("1/30")
         with pytest.raises(ConfigError):
             thresholds("loud")
 

@@ -1,0 +1,219 @@
+"""The detector's calibration: from per-series scores to a false-alarm budget.
+
+The model (``_model``) gives every (partition, series) a nonconformity score ``z``:
+how far the value lies from its expectation, in units of its learned noise. Those
+scores are not comparable across series (a zero-inflated quantile leaps by 10^4 on
+every rainy day, a mean of 10,000 rows never moves by 5), so thresholds on ``z``
+cannot promise any false-alarm rate. Here they become tail probabilities:
+
+1. **Per series, out of sample (conformal).** A series' own scores over the last
+   ``window`` judged partitions are its calibration set ``C`` (causal: each was
+   computed before the partition it scores). A new score beaten by ``k >= 1`` of
+   them has ``p = (k + 1) / (n + 1)``: nothing the series did in the window is
+   surprising, however large it is in noise units.
+2. **Beyond the calibration set, a Pareto tail.** A score above every one of them
+   has ``p = 1 / (n + 1) x (a / z) ** tail_index``, anchored at ``a``, the largest
+   calibration score (at least :data:`ANCHOR`, the noise level of a score).
+3. **Point masses.** A series whose noise scale is zero (its window took one value
+   and nothing sets a sampling floor: a 0/1 flag, a zero-inflated quantile in a dry
+   month) can only say "a value not seen in ``n`` partitions": ``p >= 1 / (n + 1)``.
+4. **The partition.** With ``m`` series judged, the partition's family-wise tail
+   probability is ``min(1, m' x min p)``, Bonferroni over ``m' = m / c``
+   effective tests, where ``c`` is how many series exceed their anchors together in a
+   partition where any does (a column's quantiles move as one). The budget ``b`` (expected false alarms per partition) is the
+   warning level; ``b x CRITICAL_FACTOR`` is critical, ``b x INFO_FACTOR`` info.
+
+Scores are surprises in bits, ``-log2`` of the family-wise probability, capped at
+:data:`MAX_BITS`: bounded, and comparable across statistics and tables.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConfigError
+
+ANCHOR = 3.0  # a score up to 3 noise units is noise: no tail is anchored below it
+CRITICAL_FACTOR = 1e-2  # critical: a hundred times less likely than a warning
+INFO_FACTOR = 10.0  # info: ten times the budget (recorded, never notified)
+MAX_BITS = 64.0  # beyond 2^-64, no probability means anything more
+DEFAULT_BUDGET = "1 per 90"
+
+_PER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:per|/|in)\s*(\d+(?:\.\d+)?)\s*(?:partitions?)?\s*$")
+
+
+def budget_rate(value) -> float:
+    """Expected false alarms per partition, from ``"1 per 90"``, ``"1/90"`` or a number.
+
+    A number must lie in (0, 1): the fraction of clean partitions that may alert.
+    """
+    if isinstance(value, bool):
+        value = None
+    if isinstance(value, (int, float)):
+        rate = float(value)
+    elif isinstance(value, str) and _PER.match(value):
+        count, per = (float(x) for x in _PER.match(value).groups())
+        rate = count / per if per > 0 else math.nan
+    else:
+        rate = math.nan
+    if not (0.0 < rate < 1.0):
+        raise ConfigError(f"false_alarms {value!r} is not a budget: write e.g. "
+                          f"'{DEFAULT_BUDGET}' (one false alarm per 90 partitions)")
+    return rate
+
+
+def levels(rate: float) -> tuple[float, float, float]:
+    """(info, warning, critical) levels in bits of surprise for a budget ``rate``."""
+    return (max(0.0, -math.log2(min(1.0, rate * INFO_FACTOR))), -math.log2(rate),
+            -math.log2(rate * CRITICAL_FACTOR))
+
+
+def point_masses(statistics: np.ndarray) -> np.ndarray:
+    """Series whose zero scale means a point mass (rule 3): the values a column takes
+    (quantiles, extremes, moments). Not fractions and counts, whose binomial and count
+    floors never vanish, and not string lengths: a column of fixed-width codes that
+    changes width is a change of format, whatever its history."""
+    from ._grid import statistic_kind
+
+    return np.array([statistic_kind(s) in ("location", "extreme")
+                     and not str(s).startswith("length_") for s in statistics], dtype=bool)
+
+
+def bits(p: np.ndarray) -> np.ndarray:
+    """Surprise of probabilities, in bits, within [0, MAX_BITS]."""
+    with np.errstate(divide="ignore"):
+        return np.clip(-np.log2(np.clip(p, 0.0, 1.0)), 0.0, MAX_BITS)
+
+
+TAIL_INDEX = 3.0  # the Pareto index of scores beyond their series' anchors
+ROBUST_RANK = 6  # the anchor is a series' 6th largest score (a tenth of a 56-window):
+# five odd partitions in the window (an outage and its recovery) move nothing
+
+
+@dataclass(frozen=True)
+class PooledTail:
+    """How often the table's scores go beyond their series' anchors, pooled over series.
+
+    Ratios ``z / anchor`` above 1 (a score beyond what its series' window saw, bar one)
+    are the exceedances; their rate is counted over every series of the table, and
+    beyond 1 they thin out as a Pareto tail of index :data:`TAIL_INDEX`. The rate is
+    the table's own (a volatile table exceeds its anchors more often); the index is not
+    estimated, because the few natural exceedances of a calm table are outnumbered by
+    its faults, which would make any estimate of it a measure of the faults.
+    """
+
+    rate: float   # P(ratio > 1)
+    index: float  # Pareto index of the ratios beyond 1
+    cluster: float = 1.0  # exceedances per partition that has any: they come together
+
+    @classmethod
+    def fit_counts(cls, exceed: np.ndarray, known: np.ndarray) -> "PooledTail":
+        """From per-partition counts of exceedances and of calibrated series."""
+        total, rows = int(exceed.sum()), int((exceed > 0).sum())
+        rate = float(min(1.0, (total + 1.0) / (int(known.sum()) + 1.0)))
+        return cls(rate, TAIL_INDEX, max(1.0, total / rows) if rows else 1.0)
+
+    def tests(self, m: float) -> float:
+        """The effective number of independent tests among ``m`` series: exceedances come
+        in clusters (a column's quantiles move together), so a partition with one has
+        :attr:`cluster` of them on average, and ``m / cluster`` chances to have one."""
+        return max(1.0, float(m) / self.cluster)
+
+    def survival(self, x: np.ndarray) -> np.ndarray:
+        """P(ratio >= x) for ratios beyond 1."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.fmin(1.0, self.rate * np.fmax(x, 1.0) ** (-self.index))
+
+    def quantile(self, p: float) -> float:
+        """The ratio whose survival is ``p`` (at least 1)."""
+        if p >= self.rate:
+            return 1.0
+        return float((p / self.rate) ** (-1.0 / self.index))
+
+
+def tail_probabilities(z: np.ndarray, point_mass: np.ndarray, calibrating: np.ndarray,
+                       rows: np.ndarray, window: int, min_calibration: int
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """Per (row of ``rows``, series): the tail probability of its score.
+
+    ``z`` (T x S) holds the scores of every row the calibration sets read;
+    ``calibrating`` (T,) says which rows may calibrate (observed, judged, not excluded,
+    not a calendar day). ``point_mass`` (T x S) marks cells whose scale was zero.
+    Returns ``p``, the anchor and the calibration size as (len(rows) x S) arrays, and
+    per row the pooled tail it was judged with. ``p`` is 1 where the score is at most
+    :data:`ANCHOR` or fewer than ``min_calibration`` scores calibrate it.
+
+    Only cells scoring above :data:`ANCHOR` can exceed an anchor, so only theirs are
+    looked up: the cost follows the few cells beyond noise, not the grid.
+    """
+    total, s = z.shape
+    p = np.ones((len(rows), s))
+    anchor = np.full((len(rows), s), ANCHOR)
+    usable = np.where(calibrating[:, None] & np.isfinite(z), z, np.nan)
+    counts = np.vstack([np.zeros((1, s)), np.cumsum(np.isfinite(usable), axis=0)])
+    at = np.arange(total)
+    n_all = counts[at] - counts[np.clip(at - window, 0, None)]
+    n = n_all[rows]
+    # The pooled tail of each judged row, from the calibrating cells of the window before it.
+    reach = np.zeros(total, dtype=bool)
+    reach[max(0, int(rows.min()) - window):int(rows.max())] = True
+    known = calibrating[:, None] & (n_all >= min_calibration) & np.isfinite(z)
+    cal_r, cal_s = np.nonzero(known & (z > ANCHOR) & reach[:, None])
+    top, _ = _window(usable, cal_r, cal_s, window, z[cal_r, cal_s])
+    exceeds = z[cal_r, cal_s] > np.fmax(np.nan_to_num(top, nan=ANCHOR), ANCHOR)
+    per_row_known = known.sum(axis=1)
+    per_row_exceed = np.bincount(cal_r[exceeds], minlength=total)
+    tails = [PooledTail.fit_counts(per_row_exceed[max(0, r - window):r],
+                                   per_row_known[max(0, r - window):r]) for r in rows]
+    flagged_r, flagged_s = np.nonzero((z[rows] > ANCHOR) & (n >= min_calibration))
+    if flagged_r.size == 0:
+        return p, anchor, n, tails
+    t_idx = rows[flagged_r]
+    score = z[t_idx, flagged_s]
+    top, beaten = _window(usable, t_idx, flagged_s, window, score)
+    top = np.fmax(np.nan_to_num(top, nan=ANCHOR), ANCHOR)
+    beaten = np.where(beaten >= ROBUST_RANK, beaten, 0)
+    size = n[flagged_r, flagged_s]
+    ratio = score / top
+    pooled = np.empty(flagged_r.size)
+    for i in np.unique(flagged_r):
+        sel = flagged_r == i
+        pooled[sel] = tails[i].survival(ratio[sel])
+    value = np.where(beaten >= 1, (beaten + 1.0) / (size + 1.0), pooled)
+    flat = point_mass[t_idx, flagged_s]
+    value = np.where(flat, np.fmax(value, 1.0 / (size + 1.0)), value)
+    p[flagged_r, flagged_s] = np.clip(value, 0.0, 1.0)
+    anchor[flagged_r, flagged_s] = top
+    return p, anchor, n, tails
+
+
+def _window(usable: np.ndarray, t_idx: np.ndarray, series: np.ndarray, window: int,
+            score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell (row ``t_idx[i]``, series ``series[i]``): the :data:`ROBUST_RANK`-th
+    largest calibrating score of the ``window`` rows before it (NaN if fewer), and how
+    many of them are at least ``score[i]``."""
+    if t_idx.size == 0:
+        return np.zeros(0), np.zeros(0, dtype=int)
+    lags = t_idx[:, None] - np.arange(window, 0, -1)[None, :]
+    history = np.where(lags >= 0, usable[np.clip(lags, 0, None), series[:, None]], np.nan)
+    with np.errstate(invalid="ignore"):
+        beaten = (history >= score[:, None]).sum(axis=1)
+    filled = np.where(np.isfinite(history), history, -np.inf)
+    kth = np.partition(filled, window - ROBUST_RANK, axis=1)[:, window - ROBUST_RANK] \
+        if window >= ROBUST_RANK else np.full(len(t_idx), -np.inf)
+    return np.where(np.isfinite(kth), kth, np.nan), beaten
+
+
+def warning_scores(anchor: np.ndarray, n: np.ndarray, m: np.ndarray, tails: list,
+                   rate: float) -> np.ndarray:
+    """The score at which each series would reach the warning level: its band's half-width
+    in noise units (``inf`` where too little history calibrates it)."""
+    out = np.empty(anchor.shape)
+    for i, tail in enumerate(tails):
+        ratio = tail.quantile(rate / tail.tests(m[i]))
+        out[i] = anchor[i] * max(ratio, 1.0)
+    return np.where(n > 0, out, np.inf)
