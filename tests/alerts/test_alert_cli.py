@@ -85,3 +85,28 @@ class TestAlertsCommand:
         code, _, err = run(args, capsys)
         assert code == 2
         assert message in err and len(err.strip().splitlines()) == 1
+
+
+class TestMuteCommand:
+    def test_mute_silences_a_column_until_unmuted(self, orders, capsys):
+        """wk alerts mute stores a mute: the next check of the broken column opens nothing;
+        unmute brings the incident back. JSON lists the table's mutes."""
+        table = str(orders.resolve())  # a path's table is named by its path
+        run(["profile", str(orders), "--partition-column", "order_date"], capsys)
+        code, out, _ = run(["alerts", "mute", table, "amount", "--note", "free text",
+                            "--format", "json"], capsys)
+        assert code == 0 and json.loads(out) == {"table": table, "muted": ["amount"]}
+        code, found = _check(orders, capsys)
+        assert code == 0 and found == []
+        code, out, _ = run(["alerts", "unmute", table, "amount"], capsys)
+        assert code == 0 and "muted now: nothing" in out
+        code, out, _ = run(["check", str(orders), "--partition-column", "order_date",
+                            "--partition", "2023-02-10", "--format", "json"], capsys)
+        assert code == 1 and [json.loads(i)["columns"] for i in out.splitlines()] == [["amount"]]
+
+    def test_mute_of_an_unknown_table_exits_2(self, orders, capsys):
+        """Muting a table the store does not know is a one-line error, exit 2."""
+        run(["profile", str(orders), "--partition-column", "order_date"], capsys)
+        code, _, err = run(["alerts", "mute", "nope", "amount"], capsys)
+        assert code == 2 and "nope" in err and len(err.strip().splitlines()) == 1
+

@@ -78,12 +78,13 @@ class TestAssignSeverity:
 
 
 class TestApplyTolerances:
-    def test_widens_band_and_divides_score(self):
-        """A ×2 tolerance halves the score, doubles the band around its center, and says why."""
+    def test_widens_band_and_lowers_score(self):
+        """A ×2 tolerance takes TAIL_INDEX bits off the score (the tail falls as distance to
+        the -TAIL_INDEX), doubles the band around its center, and says why."""
         batch = Batch("trips", anomalies=(_anomaly(),),
                       tolerances={("fare", "mean"): Tolerance(2.0, "band widened ×2 after #3")})
         [a] = p.apply_tolerances(batch).anomalies
-        assert (a.score, a.expected_low, a.expected_high) == (4.5, 40.0, 60.0)
+        assert (a.score, a.expected_low, a.expected_high) == (9.0 - TAIL_INDEX, 40.0, 60.0)
         assert a.tolerance == 2.0 and a.note == "band widened ×2 after #3"
 
     def test_band_the_detector_widened_is_not_widened_twice(self):

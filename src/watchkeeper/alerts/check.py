@@ -130,7 +130,7 @@ def mute(table: str, column: str, statistic: str | None = None, *, note: str | N
     """
     project = _project(project)
     store = store or (project.store() if project is not None else Store.open())
-    store.table(table)  # UnknownTableError (exit 2) names the tables there are
+    store._require(table)  # UnknownTableError (exit 2) names the tables there are
     if not str(column).strip():
         raise ConfigError("mute needs a column name: wk alerts mute TABLE COLUMN")
     log = AlertLog(store)

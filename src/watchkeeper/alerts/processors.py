@@ -31,6 +31,7 @@ from functools import partial
 
 import pandas as pd
 
+from ..detect._calibration import TAIL_INDEX
 from ..detect import Severity, Verdict
 from ..engine.types import Granularity
 from ..errors import ConfigError
@@ -96,7 +97,7 @@ def slo_anomalies(batch: Batch) -> Batch:
 
 
 def apply_tolerances(batch: Batch) -> Batch:
-    """Scores divided and bands widened by the tolerance that false positives earned
+    """Scores lowered and bands widened by the tolerance that false positives earned
     (only a note when the detector already applied it: ``Anomaly.tolerance`` equals it)."""
     out = []
     for a in batch.anomalies:
@@ -108,10 +109,13 @@ def apply_tolerances(batch: Batch) -> Batch:
         if a.tolerance == m:  # the detector already widened this band (fit(tolerance=))
             out.append(replace(a, note=tol.note))
             continue
+        # A score is bits of surprise falling by TAIL_INDEX bits per doubling of the distance
+        # (``_calibration``): a distance divided by m loses TAIL_INDEX log2(m) bits.
         center = (a.expected_low + a.expected_high) / 2
         half = (a.expected_high - a.expected_low) / 2 * m
-        out.append(replace(a, score=a.score / m, expected_low=center - half,
-                           expected_high=center + half, tolerance=m, note=tol.note))
+        out.append(replace(a, score=max(0.0, a.score - TAIL_INDEX * math.log2(m)),
+                           expected_low=center - half, expected_high=center + half,
+                           tolerance=m, note=tol.note))
     return replace(batch, anomalies=tuple(out))
 
 
