@@ -1,0 +1,221 @@
+"""The detector's calibration: the false-alarm budget, point masses, calendars, cause classes
+and muting, on summary histories made in code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from watchkeeper.detect import RobustDetector, Severity, thresholds
+from watchkeeper.detect._calendar import calendar_days
+from watchkeeper.detect._calibration import MAX_BITS, PooledTail, budget_rate
+from watchkeeper.engine.types import Granularity
+from watchkeeper.errors import ConfigError
+
+from detect_histories import make_history, set_value
+
+STATS = ("mean", "p25", "p50", "p75", "std", "null_fraction")
+
+
+def heavy_history(days: int = 600, columns: int = 12, seed: int = 0) -> pd.DataFrame:
+    """Clean daily summaries with heavy-tailed noise (Student t, 3 degrees of freedom)."""
+    rng = np.random.default_rng(seed)
+    parts = pd.date_range("2022-01-03", periods=days, freq="D")
+    rows = []
+    for t, p in enumerate(parts):
+        n = 1000 + 80 * (p.dayofweek >= 5) + rng.standard_t(3) * 15
+        rows.append((p, "*", "row_count", float(round(n))))
+        for c in range(columns):
+            shift = rng.standard_t(3) * 0.5
+            base = 100.0 * (c + 1)
+            values = {"mean": base + shift, "p25": base - 7 + shift + rng.normal(0, 0.3),
+                      "p50": base + shift + rng.normal(0, 0.3),
+                      "p75": base + 7 + shift + rng.normal(0, 0.3),
+                      "std": 10 + rng.standard_t(3) * 0.2,
+                      "null_fraction": min(1.0, max(0.0, 0.05 + rng.standard_t(3) * 0.005))}
+            rows.extend((p, f"c{c}", s, float(v)) for s, v in values.items())
+            rows.append((p, f"c{c}", "non_null_count", float(round(n * 0.95))))
+    return pd.DataFrame(rows, columns=["partition", "column", "statistic", "value"])
+
+
+def _alert_rate(verdicts) -> float:
+    judged = [v for v in verdicts if v.judged]
+    return sum(v.severity >= Severity.WARNING for v in judged) / len(judged)
+
+
+class TestBudget:
+    @pytest.mark.parametrize("text, rate", [("1 per 90", 1 / 90), ("1/30", 1 / 30),
+                                            ("2 per 365 partitions", 2 / 365), (0.01, 0.01)])
+    def test_budget_forms(self, text, rate):
+        """A budget is 'k per n', 'k/n' or a fraction in (0, 1)."""
+        assert budget_rate(text) == pytest.approx(rate)
+
+    @pytest.mark.parametrize("budget", ["1 per 90", "1 per 30", "1 per 365"])
+    def test_realized_rate_on_clean_data_meets_the_budget(self, budget):
+        """On 600 clean days of heavy-tailed noise, the realized alert rate is at most twice
+        the budget (the issue's promise), and a stricter budget never alerts more."""
+        verdicts = RobustDetector(false_alarms=budget).backtest(heavy_history())
+        assert _alert_rate(verdicts) <= 2 * budget_rate(budget)
+
+    def test_stricter_budget_alerts_less(self):
+        history = heavy_history(seed=1)
+        loose = _alert_rate(RobustDetector(false_alarms="1 per 20").backtest(history))
+        strict = _alert_rate(RobustDetector(false_alarms="1 per 365").backtest(history))
+        assert strict <= loose
+
+    def test_a_real_fault_still_pages_and_scores_are_bounded(self):
+        """A unit change in one column of the heavy-tailed table pages; every score is a
+        surprise in bits within [0, 64]."""
+        history = heavy_history(days=200, seed=2)
+        last = history["partition"].max()
+        bad = history.copy()
+        hit = (bad["partition"] == last) & (bad["column"] == "c3") & \
+            bad["statistic"].isin(["mean", "p25", "p50", "p75", "std"])
+        bad.loc[hit, "value"] *= 1.8
+        verdicts = RobustDetector().backtest(bad)
+        assert verdicts[-1].severity >= Severity.WARNING
+        assert verdicts[-1].columns[0].column == "c3"
+        assert all(0.0 <= v.score <= MAX_BITS for v in verdicts)
+
+    def test_the_band_is_where_warning_starts(self):
+        """An explanation's band is where the value would have stayed below warning: it has
+        a width, and the observed value that paged lies outside it."""
+        history = heavy_history(days=200, seed=3)
+        last = history["partition"].max()
+        bad = set_value(history, last, "c1", "mean", 260.0)
+        verdict = RobustDetector().backtest(bad)[-1]
+        top = verdict.columns[0]
+        assert top.expected_high > top.expected_low
+        assert not top.expected_low <= top.observed <= top.expected_high
+
+    def test_pooled_tail_counts_clusters(self):
+        """Exceedances per partition that has any: three partitions, one with three at once."""
+        tail = PooledTail.fit_counts(np.array([0, 3, 1, 0, 1]), np.full(5, 10))
+        assert tail.cluster == pytest.approx(5 / 3) and tail.rate == pytest.approx(6 / 51)
+        assert tail.tests(50) == pytest.approx(30.0)
+        assert tail.quantile(tail.rate / 8) == pytest.approx(2.0)
+
+
+class TestPointMasses:
+    def test_a_flag_that_never_moved_cannot_page_alone(self):
+        """A 0/1 calendar flag (mean 1 on weekdays, 0 at weekends) read 0 on a Monday: a
+        value not seen on Mondays in the window, but a point mass can only say that much."""
+        history = make_history(days=120)
+        parts = sorted(history["partition"].unique())
+        flag = pd.DataFrame([(p, "workday", "mean", float(p.dayofweek < 5)) for p in parts],
+                            columns=["partition", "column", "statistic", "value"])
+        history = pd.concat([history, flag], ignore_index=True)
+        monday = [p for p in parts if p.dayofweek == 0][-1]
+        history = set_value(history, monday, "workday", "mean", 0.0)
+        verdict = [v for v in RobustDetector().backtest(history) if v.partition == monday][0]
+        assert verdict.severity < Severity.WARNING
+
+    def test_a_zero_inflated_quantile_cannot_page_alone(self):
+        """p75 of rain is 0 for two months, then 12 mm on a rainy day: no page from it."""
+        history = make_history(days=90)
+        parts = sorted(history["partition"].unique())
+        rain = pd.DataFrame([(p, "rain", "p75", 0.0) for p in parts],
+                            columns=["partition", "column", "statistic", "value"])
+        history = set_value(pd.concat([history, rain], ignore_index=True), parts[-1], "rain",
+                            "p75", 12.0)
+        assert RobustDetector().backtest(history)[-1].severity < Severity.WARNING
+
+
+class TestCalendar:
+    def _holiday_history(self) -> pd.DataFrame:
+        """Two years of days whose row count drops by a third on US public holidays."""
+        history = make_history(days=730, start="2023-01-02")
+        named = calendar_days(pd.DatetimeIndex(sorted(history["partition"].unique())),
+                              Granularity.DAY, "US")
+        days = pd.DatetimeIndex(sorted(history["partition"].unique()))
+        holidays = [days[r] for r, name in named.items() if not name.startswith("eve")]
+        hit = history["partition"].isin(holidays) & (history["statistic"] == "row_count")
+        history.loc[hit, "value"] *= 0.65
+        return history, holidays
+
+    def test_holidays_are_expected_with_a_calendar(self):
+        """Without a calendar the holidays page; with calendar='US' they are recorded as
+        info, with the holiday's name and the cause 'calendar'."""
+        history, holidays = self._holiday_history()
+        plain = [v for v in RobustDetector().backtest(history) if v.partition in holidays]
+        assert sum(v.severity >= Severity.WARNING for v in plain) >= 5
+        aware = [v for v in RobustDetector(calendar="US").backtest(history)
+                 if v.partition in holidays and v.judged]
+        assert all(v.severity < Severity.WARNING for v in aware)
+        named = [v for v in aware if "cause" in v.extra]
+        assert named and all(v.extra["cause"] == "calendar" and v.extra["calendar"]
+                             for v in named)
+
+    def test_a_fault_on_a_holiday_still_pages(self):
+        """Nulls in a column on Christmas are an engineering fault, holiday or not."""
+        history, holidays = self._holiday_history()
+        christmas = pd.Timestamp("2024-12-25")
+        history = set_value(history, christmas, "amount", "null_fraction", 0.4)
+        verdict = [v for v in RobustDetector(calendar="US").backtest(history)
+                   if v.partition == christmas][0]
+        assert verdict.severity >= Severity.WARNING and verdict.extra["cause"] == "fault"
+
+    def test_unknown_calendar_is_a_config_error(self):
+        with pytest.raises(ConfigError, match="ISO country code"):
+            RobustDetector(calendar="Atlantis").fit(make_history())
+
+
+class TestCauses:
+    def _moved(self, columns, statistic="mean", by=40.0):
+        history = make_history(days=100)
+        extra = []
+        parts = sorted(history["partition"].unique())
+        rng = np.random.default_rng(4)
+        for c in ("wind", "rain", "visibility", "gusts"):
+            extra += [(p, c, "mean", 10.0 + rng.normal(0, 0.5)) for p in parts]
+        history = pd.concat([history, pd.DataFrame(
+            extra, columns=["partition", "column", "statistic", "value"])], ignore_index=True)
+        for c in columns:
+            history = set_value(history, parts[-1], c, statistic, by)
+        return history
+
+    def test_many_columns_moving_together_are_a_shift(self):
+        """Four weather columns leap at once with no sign of a fault: a real-world shift,
+        recorded as info; page_shifts=True pages it."""
+        history = self._moved(["wind", "rain", "visibility", "gusts"])
+        quiet = RobustDetector().backtest(history)[-1]
+        assert quiet.severity is Severity.INFO and quiet.extra["cause"] == "shift"
+        loud = RobustDetector(page_shifts=True).backtest(history)[-1]
+        assert loud.severity >= Severity.WARNING and loud.extra["cause"] == "shift"
+
+    def test_one_column_is_a_fault(self):
+        """One column's leap nothing else explains pages as a likely fault."""
+        verdict = RobustDetector().backtest(self._moved(["wind"]))[-1]
+        assert verdict.severity >= Severity.WARNING and verdict.extra["cause"] == "fault"
+
+    def test_nulls_are_a_fault_even_among_many_columns(self):
+        """An integrity statistic (nulls) is a fault however many columns moved."""
+        history = self._moved(["wind", "rain", "visibility", "gusts"])
+        last = history["partition"].max()
+        history = set_value(history, last, "amount", "null_fraction", 0.5)
+        verdict = RobustDetector().backtest(history)[-1]
+        assert verdict.severity >= Severity.WARNING and verdict.extra["cause"] == "fault"
+
+
+class TestMute:
+    def test_muted_column_and_pair(self):
+        """A muted column is never explained; a muted pair silences only that statistic."""
+        history = make_history(days=100)
+        last = history["partition"].max()
+        bad = set_value(history, last, "amount", "mean", 90.0)
+        assert RobustDetector().backtest(bad)[-1].severity >= Severity.WARNING
+        assert RobustDetector(mute=["amount"]).backtest(bad)[-1].severity < Severity.WARNING
+        other = RobustDetector(mute=["amount.p50"]).backtest(bad)[-1]
+        assert other.severity >= Severity.WARNING and all(
+            (e.column, e.statistic) != ("amount", "p50") for e in other.columns)
+
+    def test_bad_mute_is_a_config_error(self):
+        with pytest.raises(ConfigError, match="mute"):
+            RobustDetector(mute="amount").fit(make_history())
+
+
+def test_levels_follow_the_budget():
+    """Warning is the budget's surprise; critical a hundred times rarer; info ten times."""
+    info, warning, critical = thresholds("1 per 64")
+    assert (info, warning, critical) == pytest.approx((6 - np.log2(10), 6.0, 6 + np.log2(100)))
