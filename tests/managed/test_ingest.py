@@ -183,7 +183,7 @@ class TestIngestErrors:
         orders.ingest(batch("2024-03-01"), partition="2024-03-01")
         other = batch("2024-03-02").assign(qty="many")
         orders2 = managed_table("orders", orders.project, slo=TableSLO("orders"))
-        with pytest.raises(ConfigError, match="schema"):
+        with pytest.raises(ConfigError, match="column 'qty' is int64 in the table but"):
             orders2.ingest(other, partition="2024-03-02")
         assert orders.partitions()["partition"].tolist() == ["2024-03-01"]
 

@@ -16,6 +16,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import duck
 from ..errors import ConfigError, SourceError
@@ -52,6 +53,20 @@ def load_batch(data, *, root=None) -> pa.Table:
         raise ConfigError(f"the batch has column(s) {', '.join(reserved)}: names starting with "
                           "_wk_ are reserved for watchkeeper's bookkeeping; rename them")
     return batch
+
+
+def partitions_of(batch: pa.Table, column: str, grain: Granularity) -> list[str]:
+    """The partitions the batch's rows lie in (formatted, oldest first; NULLs in none)."""
+    values = pd.Series(pc.unique(batch[column]).to_pandas())
+    stamps = pd.to_datetime(values, errors="coerce")
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    stamps = stamps.dropna()
+    if grain is Granularity.WEEK:
+        starts = stamps.dt.to_period("W-SUN").dt.start_time
+    else:
+        starts = stamps.dt.floor("h" if grain is Granularity.HOUR else "D")
+    return [grain.format(s) for s in sorted(set(starts))]
 
 
 def batch_columns(batch: pa.Table) -> list[ColumnInfo]:
@@ -158,4 +173,5 @@ def quarantine_rows(rows: pa.Table, positions: np.ndarray, failed: pa.Array,
 
 
 __all__ = ["FAILED", "INGEST", "PARTITION_CHECK", "ROW", "Violations", "batch_columns",
-           "find_violations", "load_batch", "quarantine_rows", "reject_all", "split"]
+           "find_violations", "load_batch", "partitions_of", "quarantine_rows", "reject_all",
+           "split"]
