@@ -73,6 +73,16 @@ class TestTypeChanges:
             == ("int64", "double")
         assert stored["price"].to_pylist() == [float(p) for p in narrow["price"]]
 
+    def test_nanoseconds_are_stored_as_microseconds(self, orders):
+        """Delta keeps microseconds: a pandas timestamp's nanoseconds are dropped, on the first
+        ingest and later ones alike, never an error."""
+        for day in ("2024-03-01", "2024-03-02"):
+            frame = batch(day).assign(at=pd.Timestamp(f"{day} 10:00:00.123456789"))
+            assert orders.ingest(frame, partition=day).ok
+        stored = orders.read(format="pandas")["at"]
+        assert {t.nanosecond for t in stored} == {0}
+        assert {t.microsecond for t in stored} == {123456}
+
     @pytest.mark.parametrize("change", ["bool", "timestamp", "string"])
     def test_other_kinds_are_refused_under_any_policy(self, project, change):
         """Booleans, times and strings never become numbers, even with cast."""

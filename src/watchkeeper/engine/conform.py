@@ -6,8 +6,8 @@ stored (Arrow's safe casts, plus a round trip where a safe cast can still round)
 
 - ``reject`` (the default policy): widening within a family only: a narrower
   integer into a wider one or into a float (every value exactly representable), a
-  float into a wider float, a date into a timestamp, a timestamp into another unit
-  (no value below the table's resolution), one string or binary layout into another.
+  float into a wider float, a date into a timestamp, a timestamp into a finer unit, one
+  string or binary layout into another.
 - ``cast``: also narrowing within numbers and times: a float into an integer, a
   wider integer into a narrower one, a timestamp into a date; still only when every
   value converts exactly (``2.0`` into ``2``, never ``1.7`` into ``1``).
@@ -15,9 +15,9 @@ stored (Arrow's safe casts, plus a round trip where a safe cast can still round)
 Any other change (a float where the table has integers under ``reject``, a string,
 a boolean or a time where it has numbers) is a one-line :class:`ConfigError`
 naming the column, both types and the fix. New columns pass unchanged (they widen
-the table); a column of NULLs only takes the table's type. Without a table yet, the
-only conversion is the one Delta storage makes (nanosecond timestamps are stored in
-microseconds), under the same rule.
+the table); a column of NULLs only takes the table's type. Delta Lake stores timestamps
+to the microsecond: nanosecond timestamps lose their last three digits, as with every
+Delta writer, before the checks run (so they judge the stored value).
 """
 
 from __future__ import annotations
@@ -100,8 +100,18 @@ def conform(batch: pa.Table, schema: pa.Schema | None, *, policy: str = "reject"
         if pair not in _WIDENING and pair not in _NARROWING:
             raise ConfigError(f"{where}; {pair[0]} values are never stored as {pair[1]} "
                               "values: fix the batch's type (or ingest into a new table)")
+        if _to_microseconds(source, target):
+            # Delta Lake keeps microseconds: finer digits are dropped, as every Delta writer
+            # does, before the checks run, so they judge the stored value.
+            out = out.set_column(i, name, pc.cast(column, target, safe=False))
+            continue
         out = out.set_column(i, name, _exact(column, target, where))
     return out
+
+
+def _to_microseconds(source: pa.DataType, target: pa.DataType) -> bool:
+    return (pa.types.is_timestamp(source) and pa.types.is_timestamp(target)
+            and source.tz == target.tz and source.unit == "ns" and target.unit == "us")
 
 
 def _exact(column: pa.ChunkedArray, target: pa.DataType, where: str) -> pa.ChunkedArray:
