@@ -8,20 +8,15 @@ gated managed reads) must still name both checks.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 import watchkeeper as wk
+from test_gate_cli import wk as run_wk
 from watchkeeper.managed import InvalidPartitionError, managed_table
 
-WK = Path(sys.executable).with_name("wk")
 DAYS = 12
 CHECKS = [{"kind": "row_count", "min": 20},
           {"name": "items_positive", "kind": "between", "column": "items", "min": 1},
@@ -61,16 +56,10 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _wk(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "WK_STORE_URL"}
-    return subprocess.run([str(WK), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=180)
-
-
 class TestTableAndColumnFailures:
     def test_wk_gate_blocks_with_both_reasons(self, project):
         """``wk gate`` exits 1 (blocked) naming the table-level and the column check."""
-        run = _wk("gate", "orders", "--partition", LAST, cwd=project)
+        run = run_wk("gate", "orders", "--partition", LAST, cwd=project)
         assert run.returncode == 1, run.stderr
         assert "Traceback" not in run.stderr
         assert "row_count" in run.stdout and "items_positive" in run.stdout
@@ -78,8 +67,8 @@ class TestTableAndColumnFailures:
     def test_wk_check_reports_the_incident(self, project):
         """``wk check`` turns the stored results of ``wk validate`` into an incident, without a
         traceback."""
-        assert _wk("validate", "orders", cwd=project).returncode == 1
-        run = _wk("check", "orders", cwd=project)
+        assert run_wk("validate", "orders", cwd=project).returncode == 1
+        run = run_wk("check", "orders", cwd=project)
         assert "Traceback" not in run.stderr, run.stderr
         assert run.returncode in (0, 1), run.stderr
         assert "row_count" in run.stdout and "items_positive" in run.stdout

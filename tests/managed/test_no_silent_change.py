@@ -6,9 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-import yaml
-
-from watchkeeper.cli import main
+from cli_helpers import run
 from watchkeeper.errors import ConfigError
 from watchkeeper.managed import managed_table
 
@@ -19,13 +17,8 @@ QTY_POSITIVE = [{"name": "qty_positive", "kind": "between", "column": "qty", "mi
 
 
 def _run(argv, capsys) -> tuple[int, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+    code, out, err = run(argv, capsys)
+    return code or 0, out + err
 
 
 def _day2_floats(qty) -> pd.DataFrame:
