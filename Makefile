@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-PIP    := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
+# pip -qq prints errors only: no wall of warnings (e.g. "Location ... is ignored" for a
+# PIP_FIND_LINKS entry a machine sets), while a failed install still says why.
+PIP_QUIET := -qq --disable-pip-version-check --no-warn-script-location
+PIP    := PIP_NO_PYTHON_VERSION_WARNING=1 $(PY) -m pip install $(PIP_QUIET) -c constraints.txt
 
 .PHONY: demo test install dev bench bench-peers lock clean
 
@@ -34,7 +37,7 @@ bench-peers: benchmarks/.venv-peers/.done
 
 benchmarks/.venv-peers/.done: benchmarks/peers-requirements.txt
 	test -x benchmarks/.venv-peers/bin/python || $(PYTHON) -m venv benchmarks/.venv-peers
-	benchmarks/.venv-peers/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	benchmarks/.venv-peers/bin/python -m pip install $(PIP_QUIET) -r $<
 	touch $@
 
 lock: $(VENV)/.dev

@@ -183,7 +183,7 @@ class TestIngestErrors:
         orders.ingest(batch("2024-03-01"), partition="2024-03-01")
         other = batch("2024-03-02").assign(qty="many")
         orders2 = managed_table("orders", orders.project, slo=TableSLO("orders"))
-        with pytest.raises(ConfigError, match="schema"):
+        with pytest.raises(ConfigError, match="column 'qty' is int64 in the table but"):
             orders2.ingest(other, partition="2024-03-02")
         assert orders.partitions()["partition"].tolist() == ["2024-03-01"]
 
@@ -241,4 +241,25 @@ class TestCrossRowChecks:
             ["referential_customer"], ["compound_unique_order_id_line"],
             ["compound_unique_order_id_line"]]
         assert result.rows_valid == 2
+
+    def test_referential_as_the_only_critical_row_check(self, project):
+        """A table whose one critical row check is referential ingests: unknown customers are
+        quarantined, the others committed, duplicates of a known value kept."""
+        pd.DataFrame({"id": ["c1", "c2"]}).to_parquet(project / "customers.parquet")
+        config = yaml.safe_load((project / "watchkeeper.yaml").read_text())
+        config["tables"] = {"customers": {"source": "customers.parquet",
+                                          "partition_column": "since"}}
+        config["slos"]["tables"]["orders"]["checks"] = [
+            {"kind": "referential", "column": "customer", "table": "customers",
+             "other_column": "id"}]
+        (project / "watchkeeper.yaml").write_text(yaml.safe_dump(config))
+        orders = managed_table("orders", project)
+        frame = pd.DataFrame({"order_id": ["a", "b", "c", "d"],
+                              "customer": ["c1", "c9", None, "c1"],
+                              "date": [pd.Timestamp("2024-03-01").date()] * 4})
+        result = orders.ingest(frame, partition="2024-03-01")
+        assert (result.rows_valid, result.rows_quarantined) == (3, 1)
+        assert orders.quarantine(format="pandas")["_wk_row"].tolist() == [1]
+        assert sorted(orders.read(allow_invalid=True, format="pandas")["order_id"]) == [
+            "a", "c", "d"]
 

@@ -110,11 +110,14 @@ CASES: list[Case] = [
          pattern="^[a-d]"),
     case("length_between", {P1: ok(0, 3), P2: fail(2, 3)}, kind="length_between",
          column="name", min=1, max=3),
-    # -- uniqueness (NULL keys are skipped) ----------------------------------------
-    case("unique", {P1: ok(0, 4), P2: fail(1, 2)}, kind="unique", column="id"),
+    # -- uniqueness (NULL keys are skipped; every row sharing its value is unexpected, the
+    #    first copy too, as Great Expectations counts) -----------------------------------
+    case("unique", {P1: ok(0, 4), P2: fail(2, 2)}, kind="unique", column="id"),
+    case("unique_counts_every_copy", {P1: ok(0, 3), P2: fail(2, 3)}, kind="unique",
+         column="qty"),
     case("compound_unique_ok", {P1: ok(0, 3), P2: ok(0, 2)}, kind="compound_unique",
          columns=["qty", "code"]),
-    case("compound_unique_fails", {P1: ok(0, 3), P2: fail(1, 2)}, kind="compound_unique",
+    case("compound_unique_fails", {P1: ok(0, 3), P2: fail(2, 2)}, kind="compound_unique",
          columns=["id", "qty"]),
     # -- partition level -------------------------------------------------------------
     case("row_count_min", {P1: ok(observed=4), P2: fail(observed=3)}, kind="row_count", min=4),

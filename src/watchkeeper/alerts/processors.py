@@ -89,11 +89,19 @@ def slo_anomalies(batch: Batch) -> Batch:
         if observed is None or pd.isna(observed):
             observed = row.get("unexpected_fraction")
         found.append(Anomaly(
-            batch.table, pd.Timestamp(row["partition"]), row.get("column") or TABLE,
+            batch.table, pd.Timestamp(row["partition"]), _column(row.get("column")),
             str(row["kind"]), _float(observed), source="slo",
             severity=Severity(str(row["severity"])), check=str(row["check"]),
             score=_float(row.get("unexpected_fraction"), 0.0)))
     return replace(batch, anomalies=batch.anomalies + tuple(found))
+
+
+def _column(value) -> str:
+    """A result's column, or ``TABLE`` for a table-level check (stored results read the
+    missing column back as None or NaN, depending on what else the frame holds)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return TABLE
+    return str(value)
 
 
 def apply_tolerances(batch: Batch) -> Batch:

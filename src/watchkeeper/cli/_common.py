@@ -12,7 +12,8 @@ import typer
 
 from ..config import Project, TableSpec
 from ..engine import parse_source
-from ..errors import ConfigError, UnknownTableError
+from ..engine.sources import folder_hint
+from ..errors import ConfigError, SourceError, UnknownTableError
 from ..store import Store
 from ..summaries import ProfileResult
 from ..summaries import profile as run_profile
@@ -72,6 +73,9 @@ def resolve_table(target: str, partition_column: str | None, granularity: Grain 
             spec = TableSpec(spec.name, spec.source, partition_column or spec.partition_column,
                              granularity.value if granularity else spec.granularity)
         return spec
+    folder = folder_hint(target)
+    if folder:
+        raise SourceError(folder)
     if not _looks_like_source(target):
         known = ", ".join(sorted(project.tables)) if project else ""
         hint = f" (registered: {known})" if known else ""

@@ -171,6 +171,6 @@ def run_demo(workdir: Path) -> None:
         "  wk alerts false-positive 1 --note 'price change was announced'\n"
         "  wk backtest orders                              # what watchkeeper would have said all year\n"
         "  wk suggest orders                               # SLOs learned from history\n"
-        "  wk profile orders --format json | head          # machine-readable statistics\n"
+        "  wk summary orders --column price --format json | head   # machine-readable statistics\n"
         "  wk table add mine --source PATH.parquet --partition-column COL   # your own data\n"
         "Docs: docs/architecture.md, docs/cli.md, docs/slos.md, docs/alerts.md, docs/triggers.md")

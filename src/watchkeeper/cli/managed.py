@@ -88,6 +88,8 @@ def ingest(
     table: Annotated[str, typer.Argument(help="A managed table (managed: in watchkeeper.yaml).")],
     file: Annotated[str, typer.Argument(metavar="FILE", help="A Parquet or CSV file.")],
     partition: Annotated[str, typer.Option(help="The partition this batch is, e.g. 2024-01-31.")],
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="Let zero valid rows replace a partition that has rows.")] = False,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Load FILE as one partition: quarantine bad rows, commit the rest (exit 1: check failed)."""
@@ -96,7 +98,8 @@ def ingest(
     path = Path(file).expanduser()
     if not path.is_absolute() and root is not None and not path.exists():
         path = root / path
-    result = managed.ingest(str(path), partition=partition, source=file)
+    result = managed.ingest(str(path), partition=partition, source=file,
+                            allow_empty=allow_empty)
     if fmt is Format.json:
         typer.echo(json.dumps(result.to_dict()))
     else:
@@ -112,6 +115,8 @@ def ingest(
         if result.failed_other:
             render.console.print("[yellow]other checks failed:[/] "
                                  + escape(", ".join(result.failed_other)))
+        if result.note:
+            render.console.print(escape(result.note))
         if result.rows_quarantined:
             render.console.print(f"See them: wk quarantine {table}")
     if not result.ok:

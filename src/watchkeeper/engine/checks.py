@@ -25,7 +25,7 @@ import pandas as pd
 import sqlglot
 from sqlglot import expressions as exp
 
-from .relation import _PARTITION, Relation, to_utc_naive
+from .relation import Relation, internal_name, to_utc_naive
 from .sources import SourceSpec
 from .types import Granularity
 
@@ -91,17 +91,19 @@ _PASSES: dict[str, Callable[[ir.Column, Mapping], ir.BooleanValue]] = {
 ROW_KINDS = frozenset({*_PASSES, "not_null", "sql_row"})
 
 
-def _row_terms(table: ir.Table, probe: Probe) -> tuple[ir.BooleanValue, ir.Scalar]:
+def _row_terms(table: ir.Table, probe: Probe, sql: Mapping[str, str] | None = None
+               ) -> tuple[ir.BooleanValue, ir.Scalar]:
     """The violation predicate and the count of rows the probe judges.
 
     NULLs are neither passes nor failures for value checks, so both the
-    violation and the denominator only see non-NULL values.
+    violation and the denominator only see non-NULL values. ``sql`` maps a custom-SQL
+    probe's key to its column (:func:`_with_sql_columns`).
     """
     if probe.kind == "not_null":
         x = table[probe.columns[0]]
         return is_null(x), table.count()
     if probe.kind == "sql_row":
-        flag = table[_sql_alias(probe)]
+        flag = table[(sql or {})[probe.key]]
         return flag == ibis.literal(False), flag.count()
     x = table[probe.columns[0]]
     passes = _PASSES[probe.kind](x, probe.params)
@@ -117,9 +119,7 @@ def violation_flags(table: ir.Table, probes: Sequence[Probe], backend: str, *,
     violations. ``unique`` / ``compound_unique`` flag each row beyond the first of
     its value, first in ``order_by`` order (every column if None).
     """
-    sql_probes = [p for p in probes if p.kind == "sql_row"]
-    if sql_probes:
-        table = _with_sql_columns(table, sql_probes, backend)
+    table, sql = _with_sql_columns(table, [p for p in probes if p.kind == "sql_row"], backend)
     flags: dict[str, ir.BooleanValue] = {}
     for probe in probes:
         if probe.kind in {"unique", "compound_unique"}:
@@ -129,7 +129,7 @@ def violation_flags(table: ir.Table, probes: Sequence[Probe], backend: str, *,
                                           order_by=order)
             flags[probe.key] = present & (rank > 0)
         else:
-            flags[probe.key] = _row_terms(table, probe)[0].fill_null(False)
+            flags[probe.key] = _row_terms(table, probe, sql)[0].fill_null(False)
     return table, flags
 
 
@@ -197,27 +197,32 @@ def parse_sql_expression(text: str, columns: Sequence[str], *, dialect: str | No
     return tree
 
 
-def _sql_alias(probe: Probe) -> str:
-    return f"wk_sql_{probe.key}"
-
-
 def _with_sql_columns(table: ir.Table, probes: Sequence[Probe], backend: str,
-                      group: bool = False) -> ir.Table:
-    """Add one boolean column per custom-SQL probe through Ibis's ``Table.sql``.
+                      group_by: str | None = None) -> tuple[ir.Table, dict[str, str]]:
+    """Add one boolean column per custom-SQL probe through Ibis's ``Table.sql``; return the
+    table and each probe's column name (none is a user column's name).
 
     The SQL text is built by sqlglot from parsed trees: column names are
-    re-quoted identifiers, and the only table name is our own alias.
+    re-quoted identifiers, and the only table name is our own alias. With
+    ``group_by`` (the partition key's column), the expressions are aggregates.
     """
+    if not probes:
+        return table, {}
+    columns = list(table.columns)
+    aliases = {p.key: internal_name(f"sql_{p.key}", columns) for p in probes}
     dialect = _SQL_DIALECT.get(backend, backend)
-    select = exp.select(_PARTITION if group else exp.Star()).from_("wk_t")
+    select = exp.select(exp.to_identifier(group_by, quoted=True) if group_by else exp.Star())
+    select = select.from_("wk_t")
     for probe in probes:
-        tree = parse_sql_expression(probe.params["expression"], list(table.columns),
-                                    dialect=probe.params.get("dialect"), aggregate=group)
-        select = select.select(exp.cast(exp.paren(tree), "boolean").as_(_sql_alias(probe)),
+        tree = parse_sql_expression(probe.params["expression"], columns,
+                                    dialect=probe.params.get("dialect"),
+                                    aggregate=group_by is not None)
+        select = select.select(exp.cast(exp.paren(tree), "boolean")
+                               .as_(exp.to_identifier(aliases[probe.key], quoted=True)),
                                append=True)
-    if group:
-        select = select.group_by(_PARTITION)
-    return table.alias("wk_t").sql(select.sql(dialect=dialect), dialect=dialect)
+    if group_by:
+        select = select.group_by(exp.to_identifier(group_by, quoted=True))
+    return table.alias("wk_t").sql(select.sql(dialect=dialect), dialect=dialect), aliases
 
 
 # -- queries -------------------------------------------------------------------
@@ -236,13 +241,13 @@ def fused_counts(relation: Relation, column: str, grain: Granularity, row: Seque
     "metric": {key: value}}``.
     """
     table, key = _scope(relation, column, grain, partitions)
-    sql_probes = [p for p in row if p.kind == "sql_row"]
-    if sql_probes:
-        table = _with_sql_columns(table, sql_probes, relation.backend)
+    table, sql = _with_sql_columns(table, [p for p in row if p.kind == "sql_row"],
+                                   relation.backend)
+    if sql:
         key = relation._partition_key(column, grain, table)
     aggs: dict[str, ir.Scalar] = {"row_count": table.count()}
     for i, probe in enumerate(row):
-        bad, n = _row_terms(table, probe)
+        bad, n = _row_terms(table, probe, sql)
         aggs[f"b{i}"] = table.count(where=bad)
         aggs[f"n{i}"] = n
     for i, probe in enumerate(metrics):
@@ -250,10 +255,10 @@ def fused_counts(relation: Relation, column: str, grain: Granularity, row: Seque
     frame = relation._execute(table.group_by(key).aggregate(**aggs))
     out = []
     for rec in frame.to_dict("records"):
-        if _missing(rec[_PARTITION]):
+        if _missing(rec[relation.key]):
             continue
         out.append({
-            "partition": to_utc_naive(rec[_PARTITION]), "row_count": int(rec["row_count"]),
+            "partition": to_utc_naive(rec[relation.key]), "row_count": int(rec["row_count"]),
             "row": {p.key: (_int(rec[f"b{i}"]), _int(rec[f"n{i}"])) for i, p in enumerate(row)},
             "metric": {p.key: _plain(rec[f"m{i}"]) for i, p in enumerate(metrics)},
         })
@@ -270,25 +275,25 @@ def violation_samples(relation: Relation, column: str, grain: Granularity,
     if not probes or limit <= 0:
         return pd.DataFrame(columns=["probe", "partition", "row_key", "values"])
     table, key = _scope(relation, column, grain, partitions)
-    sql_probes = [p for p in probes if p.kind == "sql_row"]
-    if sql_probes:
-        table = _with_sql_columns(table, sql_probes, relation.backend)
-        key = relation._partition_key(column, grain, table)
+    table, sql = _with_sql_columns(table, [p for p in probes if p.kind == "sql_row"],
+                                   relation.backend)
+    key = relation._partition_key(column, grain, table).name("wk_partition")
     shown = list(dict.fromkeys([*key_columns, *(c for p in probes for c in p.columns)]))
     parts = []
     for i, probe in enumerate(probes):
-        bad, _ = _row_terms(table, probe)
+        bad, _ = _row_terms(table, probe, sql)
+        # Positional aliases: the projection holds no user name, so none can collide.
         cols = {f"v_{j}": table[c].cast("string") for j, c in enumerate(shown)}
         parts.append(table.filter(bad).select(key, probe=ibis.literal(i, type="int32"), **cols))
     union = ibis.union(*parts, distinct=False)
-    rank = ibis.row_number().over(group_by=[union.probe, union[_PARTITION]],
+    rank = ibis.row_number().over(group_by=[union.probe, union.wk_partition],
                                   order_by=[union[f"v_{j}"] for j in range(len(shown))])
     frame = relation._execute(union.mutate(rank=rank).filter(ibis._.rank < limit))
     rows = []
     for rec in frame.to_dict("records"):
         probe = probes[int(rec["probe"])]
         values = {c: _plain(rec[f"v_{j}"]) for j, c in enumerate(shown)}
-        rows.append({"probe": probe.key, "partition": to_utc_naive(rec[_PARTITION]),
+        rows.append({"probe": probe.key, "partition": to_utc_naive(rec["wk_partition"]),
                      "row_key": json.dumps({c: values[c] for c in key_columns}),
                      "values": json.dumps({c: values[c] for c in probe.columns})})
     return pd.DataFrame(rows, columns=["probe", "partition", "row_key", "values"])
@@ -297,7 +302,8 @@ def violation_samples(relation: Relation, column: str, grain: Granularity,
 def duplicate_counts(relation: Relation, column: str, grain: Granularity,
                      columns: Sequence[str], partitions: Sequence[pd.Timestamp] | None = None
                      ) -> pd.DataFrame:
-    """Per partition: ``judged`` rows (no key column NULL) and ``duplicates`` beyond the first.
+    """Per partition: ``judged`` rows (no key column NULL) and ``duplicates``, the rows whose
+    value another row shares (every copy, the first too, as Great Expectations counts).
 
     Rows with a NULL in any key column are skipped, as SQL UNIQUE constraints do.
     """
@@ -306,13 +312,16 @@ def duplicate_counts(relation: Relation, column: str, grain: Granularity,
     for c in columns:
         term = not_null(table[c])
         present = term if present is None else present & term
-    groups = (table.filter(present).group_by([key, *(table[c] for c in columns)])
-              .aggregate(n=ibis._.count()))
-    expr = groups.group_by(_PARTITION).aggregate(judged=groups.n.sum(),
-                                                duplicates=(groups.n - 1).sum())
+    # Positional aliases: the projection holds no user name, so none can collide.
+    narrow = table.filter(present).select(key.name("wk_partition"),
+                                          **{f"c{i}": table[c] for i, c in enumerate(columns)})
+    groups = (narrow.group_by(list(narrow.columns)).aggregate(wk_n=ibis._.count()))
+    shared = ibis.ifelse(groups.wk_n > 1, groups.wk_n, 0)
+    expr = groups.group_by("wk_partition").aggregate(judged=groups.wk_n.sum(),
+                                                    duplicates=shared.sum())
     frame = relation._execute(expr)
     return pd.DataFrame({
-        "partition": [to_utc_naive(v) for v in frame[_PARTITION]],
+        "partition": [to_utc_naive(v) for v in frame["wk_partition"]],
         "judged": frame["judged"].astype("int64").to_numpy(),
         "duplicates": frame["duplicates"].astype("int64").to_numpy(),
     })
@@ -322,13 +331,14 @@ def sql_aggregates(relation: Relation, column: str, grain: Granularity, probes: 
                    partitions: Sequence[pd.Timestamp] | None = None) -> dict:
     """Per partition, the boolean value of each aggregate SQL predicate (one query)."""
     table, key = _scope(relation, column, grain, partitions)
-    grouped = _with_sql_columns(table.mutate(key), probes, relation.backend, group=True)
+    grouped, sql = _with_sql_columns(table.mutate(key), probes, relation.backend,
+                                     group_by=relation.key)
     frame = relation._execute(grouped)
     out: dict = {}
     for rec in frame.to_dict("records"):
-        if _missing(rec[_PARTITION]):
+        if _missing(rec[relation.key]):
             continue
-        out[to_utc_naive(rec[_PARTITION])] = {p.key: _plain(rec[_sql_alias(p)]) for p in probes}
+        out[to_utc_naive(rec[relation.key])] = {p.key: _plain(rec[sql[p.key]]) for p in probes}
     return out
 
 
@@ -343,7 +353,7 @@ def missing_references(relation: Relation, column: str, grain: Granularity, prob
     key = relation._partition_key(column, grain, orphans)
     frame = relation._execute(orphans.group_by(key).aggregate(missing=ibis._.count()))
     return pd.DataFrame({
-        "partition": [to_utc_naive(v) for v in frame[_PARTITION]],
+        "partition": [to_utc_naive(v) for v in frame[relation.key]],
         "missing": frame["missing"].astype("int64").to_numpy(),
     })
 

@@ -16,11 +16,12 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import duck
 from ..errors import ConfigError, SourceError
 from .checks import Probe, not_null, open_beside, violation_flags
-from .relation import Relation
+from .relation import Relation, internal_name
 from .sources import SourceSpec, open_source
 from .types import ColumnInfo, Granularity
 
@@ -54,6 +55,20 @@ def load_batch(data, *, root=None) -> pa.Table:
     return batch
 
 
+def partitions_of(batch: pa.Table, column: str, grain: Granularity) -> list[str]:
+    """The partitions the batch's rows lie in (formatted, oldest first; NULLs in none)."""
+    values = pd.Series(pc.unique(batch[column]).to_pandas())
+    stamps = pd.to_datetime(values, errors="coerce")
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    stamps = stamps.dropna()
+    if grain is Granularity.WEEK:
+        starts = stamps.dt.to_period("W-SUN").dt.start_time
+    else:
+        starts = stamps.dt.floor("h" if grain is Granularity.HOUR else "D")
+    return [grain.format(s) for s in sorted(set(starts))]
+
+
 def batch_columns(batch: pa.Table) -> list[ColumnInfo]:
     """The batch's columns as the engine sees them (kinds and types, for binding checks)."""
     with open_source(batch.slice(0, 0), label="batch") as relation:
@@ -83,20 +98,26 @@ def find_violations(batch: pa.Table, probes: Sequence[Probe], names: Mapping[str
         table = con.create_view(f"wk_batch_{uuid.uuid4().hex[:12]}", ibis.memtable(indexed))
         relation = Relation(table, backend="duckdb", label="batch")
         plain = [p for p in probes if p.kind != "referential"]
-        table, flags = violation_flags(table, plain, "duckdb", order_by=ROW)
+        found_in = {}
         for probe in probes:
             if probe.kind == "referential":
-                flags[probe.key] = _missing_reference(relation, table, probe,
-                                                      (references or {})[probe.key])
+                table, found_in[probe.key] = _join_reference(relation, table, probe,
+                                                             (references or {})[probe.key])
+        table, flags = violation_flags(table, plain, "duckdb", order_by=ROW)
+        for probe_key, hit in found_in.items():
+            x = table[next(p for p in probes if p.key == probe_key).columns[0]]
+            flags[probe_key] = (not_null(x) & table[hit].isnull()).fill_null(False)
         key = relation._partition_key(partition_column, grain, table)
         literal = ibis.literal(partition.to_pydatetime())
         flags[PARTITION_CHECK] = (key.isnull() | (key != literal)).fill_null(True)
         labels = {**names, PARTITION_CHECK: PARTITION_CHECK}
         named = [ibis.ifelse(flag, ibis.literal(labels[k]), ibis.null("string"))
                  for k, flag in flags.items()]
-        marked = table.mutate(wk_bad=ibis.or_(*flags.values()), wk_names=ibis.array(named))
-        out = (marked.filter(marked.wk_bad)
-               .select(marked[ROW], failed=marked.wk_names.filter(lambda s: s.notnull()))
+        bad, names_column = (internal_name(n, table.columns) for n in ("bad", "names"))
+        marked = table.mutate(**{bad: ibis.or_(*flags.values()),
+                                 names_column: ibis.array(named)})
+        out = (marked.filter(marked[bad])
+               .select(marked[ROW], failed=marked[names_column].filter(lambda s: s.notnull()))
                .order_by(ROW))
         found = con.to_pyarrow(out)
     finally:
@@ -104,16 +125,20 @@ def find_violations(batch: pa.Table, probes: Sequence[Probe], names: Mapping[str
     return Violations(found[ROW].to_numpy(), found["failed"].combine_chunks())
 
 
-def _missing_reference(relation: Relation, table, probe: Probe, other: SourceSpec):
-    """True where a non-NULL value is absent from the other table's column."""
+def _join_reference(relation: Relation, table, probe: Probe, other: SourceSpec):
+    """``table`` with one more column, non-NULL where the row's value is in the other table's
+    column (a LEFT JOIN on its distinct values, so the rows stay as they are)."""
     other_table = open_beside(relation, other)
     column = probe.params["other_column"]
     if other_table is None or column not in other_table.columns:
         raise ConfigError(f"referential check on {probe.columns[0]!r}: cannot read column "
                           f"{column!r} of {other.location} beside the batch; a managed table "
                           "can quarantine by reference only against a Parquet/CSV table")
-    x = table[probe.columns[0]]
-    return (not_null(x) & ~x.isin(other_table[column])).fill_null(False)
+    ref, hit = (internal_name(f"{n}_{probe.key}", table.columns) for n in ("ref", "hit"))
+    known = other_table.select(**{ref: other_table[column]}).distinct()
+    known = known.mutate(**{hit: ibis.literal(True)})
+    joined = table.left_join(known, table[probe.columns[0]] == known[ref])
+    return joined.select(*table.columns, hit), hit
 
 
 def split(batch: pa.Table, violations: Violations, ingest_id: str
@@ -148,4 +173,5 @@ def quarantine_rows(rows: pa.Table, positions: np.ndarray, failed: pa.Array,
 
 
 __all__ = ["FAILED", "INGEST", "PARTITION_CHECK", "ROW", "Violations", "batch_columns",
-           "find_violations", "load_batch", "quarantine_rows", "reject_all", "split"]
+           "find_violations", "load_batch", "partitions_of", "quarantine_rows", "reject_all",
+           "split"]

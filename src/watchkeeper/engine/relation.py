@@ -29,6 +29,17 @@ from .types import ColumnInfo, Granularity, Kind
 _TRUNCATE_UNIT = {Granularity.HOUR: "h", Granularity.DAY: "D", Granularity.WEEK: "W"}
 _PARTITION = "wk_partition"
 
+
+def internal_name(base: str, taken: Sequence[str]) -> str:
+    """The name of one of watchkeeper's own columns next to user columns ``taken``:
+    ``wk_<base>``, or ``__wk_<base>_<i>`` when a user column already has that name."""
+    taken = set(taken)
+    name, i = f"wk_{base}", 0
+    while name in taken:
+        i += 1
+        name = f"__wk_{base}_{i}"
+    return name
+
 _EXACT_DISTINCT_IS_CHEAP = {"duckdb": True, "postgres": True, "pyspark": False}
 """Engine capability: several COUNT(DISTINCT) in one GROUP BY. Spark plans them with an
 Expand that copies every row once per distinct aggregate, so it keeps its HLL++ sketch."""
@@ -74,6 +85,8 @@ class Relation:
         self._subsets: dict[tuple[str, ...], ir.Table] = {}
         self._int_ranges: dict[str, tuple[int, int]] | None = None
         self._file_int_ranges: dict[str, dict] = {}  # by path: what its footer bounds
+        # The partition key's alias, never a user column's name.
+        self.key = internal_name("partition", table.columns)
 
     def close(self) -> None:
         if self._close is not None:
@@ -132,8 +145,8 @@ class Relation:
             # The same day as truncating, but a DATE key groups faster than a timestamp
             # (DuckDB: 15% of the value-count query, whose every branch groups by it).
             # Not for zoned timestamps, whose day depends on the session's time zone.
-            return col.cast("date").name(_PARTITION)
-        return col.truncate(_TRUNCATE_UNIT[grain]).name(_PARTITION)
+            return col.cast("date").name(self.key)
+        return col.truncate(_TRUNCATE_UNIT[grain]).name(self.key)
 
     def _restricted(self, column: str, grain: Granularity,
                     partitions: Sequence[pd.Timestamp] | None) -> ir.Table:
@@ -226,8 +239,8 @@ class Relation:
         table = self._restricted(column, grain, partitions)
         key = self._partition_key(column, grain, table)
         frame = self._execute(table.group_by(key).aggregate(row_count=ibis._.count()))
-        frame = frame[frame[_PARTITION].notna()]
-        out = _counts_frame(frame[_PARTITION], frame["row_count"])
+        frame = frame[frame[self.key].notna()]
+        out = _counts_frame(frame[self.key], frame["row_count"])
         return out.sort_values("partition", ignore_index=True)
 
     # -- the fused summary query -------------------------------------------
@@ -351,14 +364,14 @@ class Relation:
         frame = self._execute(table.group_by(key).aggregate(**metrics))
         records = []
         for row in frame.to_dict("records"):
-            if row[_PARTITION] is None or row[_PARTITION] is pd.NaT:
+            if row[self.key] is None or row[self.key] is pd.NaT:
                 continue
             by_column: dict[str, dict[str, object]] = {info.name: {} for info in columns}
             for alias, name, state in slots:
                 by_column[name][state] = row[alias]
             for found in by_column.values():
                 finish_states(found, quantiles)
-            records.append({"partition": to_utc_naive(row[_PARTITION]),
+            records.append({"partition": to_utc_naive(row[self.key]),
                             "row_count": int(row["row_count"]), "states": by_column})
         return sorted(records, key=lambda r: r["partition"])
 
@@ -381,7 +394,7 @@ class Relation:
         if not columns:
             return ValueCounts.empty()
         table = self._restricted(column, grain, partitions)
-        key = self._partition_key(column, grain, table)
+        key = self._partition_key(column, grain, table).name(_PARTITION)  # no user name below
         parts = []
         for i, info in enumerate(columns):
             x = table[info.name]
@@ -418,8 +431,10 @@ class Relation:
         memory budget; ``profile`` only asks for partitions where no column is unique.
         """
         table = self._restricted(column, grain, partitions)
-        key = self._partition_key(column, grain, table)
-        rows = table.select(key, *(table[c.name] for c in columns)).distinct()
+        key = self._partition_key(column, grain, table).name(_PARTITION)
+        # Positional aliases: the projection holds no user name, so none can collide.
+        rows = table.select(key, **{f"c{i}": table[c.name] for i, c in enumerate(columns)})
+        rows = rows.distinct()
         expr = rows.group_by(_PARTITION).aggregate(distinct_rows=ibis._.count())
         frame = self._execute_budgeted(expr)
         return {to_utc_naive(p): int(n) for p, n in zip(frame[_PARTITION], frame["distinct_rows"])

@@ -48,6 +48,21 @@ class SourceSpec:
         return f"{prefix}{self.location}#{self.table}"
 
 
+def folder_hint(path, shown: str | None = None) -> str | None:
+    """When ``path`` is a folder: the message that says which glob reads its files."""
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        return None
+    shown = (shown or str(path)).rstrip("/")
+    found = sorted({ext for f in folder.iterdir() for ext in _FILE_FORMATS
+                    if f.name.lower().endswith(ext)})
+    if not found:
+        return (f"{shown!r} is a folder with no .parquet or .csv file in it: pass a file, or a "
+                "glob such as 'data/*.parquet'")
+    example = f"{shown}/*{found[0]}"
+    return f"{shown!r} is a folder: pass a glob of its files, e.g. '{example}' (quoted)"
+
+
 def parse_source(text: str, root: Path | None = None) -> SourceSpec:
     """Parse a source string; relative file paths are resolved against ``root``."""
     text = str(text).strip()
@@ -71,6 +86,9 @@ def parse_source(text: str, root: Path | None = None) -> SourceSpec:
             raise SourceError("spark source names no table: write spark:TABLE")
         return SourceSpec("spark", "", table)
     path = str(_resolve(text, root))
+    folder = folder_hint(path, text)
+    if folder:
+        raise SourceError(folder)
     fmt = next((f for ext, f in _FILE_FORMATS.items() if path.lower().endswith(ext)), None)
     if fmt is None:
         raise SourceError(

@@ -4,13 +4,16 @@ Steps, under a per-table lock:
 
 1. undo leftovers of a killed ingest (Delta commits and quarantine files the
    store never recorded);
-2. load the batch once; evaluate the table's SLOs on it (results as for
+2. load the batch once, in the table's column types when no value changes
+   (``engine/conform.py``, ``on_type_change``); evaluate the table's SLOs on it (results as for
    ``wk validate``); find rows violating a *critical* row-level check, or lying
    outside the partition (built-in check ``partition_key``), in one query;
 3. write the quarantined rows (one Parquet file), then the valid rows (one Delta
    commit replacing the partition) -- or, when a critical partition-level check
    failed and the table says ``on_partition_failure: reject``, send every row
-   to quarantine and keep the previous version;
+   to quarantine and keep the previous version. A batch with no row in the
+   partition is refused (nothing written), and zero valid rows never replace a
+   partition that has rows unless ``allow_empty`` (the batch is rejected instead);
 4. commit: one store transaction records the ingest. Before it, readers see the
    old version; after it, the new one. Then the SLO results are saved,
    ``slo.failed`` is fired per failed check and ``ingest.quarantined`` if rows
@@ -38,9 +41,10 @@ import pyarrow.compute as pc
 
 from ..engine import delta
 from ..engine import managed_batch as batches
+from ..engine.conform import conform
 from ..engine.checks import Probe
 from ..engine.sources import parse_source
-from ..errors import UserError
+from ..errors import ConfigError, UserError
 from ..slo import ValidationResult, evaluate
 from ..slo.bind import bind
 from ..store import managed as catalog
@@ -67,6 +71,7 @@ class IngestResult:
     failed_critical: tuple[str, ...]
     failed_other: tuple[str, ...]
     validation: ValidationResult = field(repr=False)
+    note: str | None = None  # why a batch was rejected, when no partition-level check says
 
     @property
     def ok(self) -> bool:
@@ -78,10 +83,11 @@ class IngestResult:
                 "version": self.version, "rows_in": self.rows_in, "rows_valid": self.rows_valid,
                 "rows_quarantined": self.rows_quarantined,
                 "failed_critical": list(self.failed_critical),
-                "failed_other": list(self.failed_other), "ok": self.ok}
+                "failed_other": list(self.failed_other), "ok": self.ok, "note": self.note}
 
 
-def run_ingest(table, data, partition, *, source: str | None = None) -> IngestResult:
+def run_ingest(table, data, partition, *, source: str | None = None,
+               allow_empty: bool = False) -> IngestResult:
     spec = table.spec
     grain = spec.grain
     start = parse_partition(partition, grain)
@@ -91,11 +97,16 @@ def run_ingest(table, data, partition, *, source: str | None = None) -> IngestRe
     with _locked(table.path):
         recover(table)
         batch = batches.load_batch(data, root=table.root)
+        # Checks judge the values that will be stored: the batch in the table's types.
+        schema = delta.schema_of(table.data_path,
+                                 catalog.committed_version(table.store, spec.name))
+        batch = conform(batch, schema, policy=spec.on_type_change, table=spec.name)
         _pause("loaded")
         validation = evaluate(batch, table.slo, partition_column=spec.partition_column,
                               granularity=grain, partitions=[start], name=spec.name,
                               others=table.others, root=table.root)
         violations = _violations(table, batch, start)
+        _refuse_misaddressed(table, batch, violations, key)
         failed = validation.failed()
         critical = failed[failed["severity"] == "critical"]
         failed_critical = list(dict.fromkeys(critical["check"]))
@@ -105,6 +116,10 @@ def run_ingest(table, data, partition, *, source: str | None = None) -> IngestRe
         level = {c.name: c.level for c in table.slo.checks}
         partition_failures = [c for c in failed_critical if level.get(c) == "partition"]
         rejected = spec.on_partition_failure == "reject" and bool(partition_failures)
+        note = None
+        if not rejected and not allow_empty and violations.rows.size == batch.num_rows:
+            note = _emptying(table, start, key, batch.num_rows)
+            rejected = note is not None
         if rejected:
             valid = None
             quarantined = batches.reject_all(batch, violations, partition_failures, ingest_id)
@@ -133,7 +148,7 @@ def run_ingest(table, data, partition, *, source: str | None = None) -> IngestRe
     result = IngestResult(ingest_id, spec.name, start, key, "rejected" if rejected else
                           "committed", version, batch.num_rows,
                           0 if rejected else valid.num_rows, quarantined.num_rows,
-                          tuple(failed_critical), tuple(failed_other), validation)
+                          tuple(failed_critical), tuple(failed_other), validation, note)
     _fire(table, result)
     return result
 
@@ -163,6 +178,43 @@ def _violations(table, batch, start) -> batches.Violations:
     return batches.find_violations(batch, probes, names, partition_column=table.spec
                                    .partition_column, grain=table.spec.grain, partition=start,
                                    references=references)
+
+
+def _refuse_misaddressed(table, batch, violations: batches.Violations, key: str) -> None:
+    """A batch none of whose rows lies in the partition was sent to the wrong one."""
+    n = batch.num_rows
+    if not n or violations.rows.size < n or _count(violations, batches.PARTITION_CHECK) < n:
+        return
+    spec = table.spec
+    found = batches.partitions_of(batch, spec.partition_column, spec.grain)
+    where = (f"they lie in {', '.join(found[:5])}{' ...' if len(found) > 5 else ''}"
+             if found else f"their {spec.partition_column} is NULL")
+    hint = f"pass --partition {found[0]}" if len(found) == 1 else "split the batch by partition"
+    raise ConfigError(f"none of the batch's {n:,} rows lies in partition {key} of "
+                      f"{spec.name!r}: {where}: {hint}; partition {key} keeps its rows")
+
+
+def _emptying(table, start, key: str, rows_in: int) -> str | None:
+    """Why zero valid rows may not replace the partition (None if it may: it has none)."""
+    ingests = catalog.ingests(table.store, table.spec.name)
+    mine = ingests[(ingests["status"] == "committed") & (ingests["partition_start"] == start)]
+    held = int(mine.sort_values("data_version")["rows_valid"].iloc[-1]) if len(mine) else 0
+    if not held:
+        return None
+    if not rows_in:
+        raise ConfigError(f"the batch has no rows, and partition {key} of {table.spec.name!r} "
+                          f"has {held:,}: pass --allow-empty (allow_empty=True) to empty it")
+    return (f"every row failed a critical check: partition {key} keeps its {held:,} rows "
+            "(pass --allow-empty / allow_empty=True to replace them with none)")
+
+
+def _count(violations: batches.Violations, name: str) -> int:
+    """Rows whose failed checks include ``name``."""
+    flat = pc.list_flatten(violations.failed)
+    if not len(flat):
+        return 0
+    parents = pc.list_parent_indices(violations.failed)
+    return len(pc.unique(pc.filter(parents, pc.equal(flat, name))))
 
 
 def _has(violations: batches.Violations, name: str) -> bool:

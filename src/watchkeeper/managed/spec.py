@@ -7,12 +7,15 @@ managed:
     granularity: day              # hour | day | week (default day)
     on_invalid: raise             # guarded reads: raise | warn (default raise)
     on_partition_failure: commit  # commit | reject (default commit)
+    on_type_change: reject        # reject | cast (default reject)
 ```
 
 The checks are the table's SLOs (``slos: tables: orders:``). With
 ``on_partition_failure: reject``, a failed critical partition-level check (a
 schema break, a row count far out of bounds) sends the whole batch to
-quarantine and keeps the partition's previous version.
+quarantine and keeps the partition's previous version. ``on_type_change`` says what
+a batch column of another type than the table's becomes (``engine/conform.py``):
+``reject`` converts only lossless widenings, ``cast`` also values that fit exactly.
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ from typing import Any
 import pandas as pd
 
 from ..engine import Granularity
+from ..engine.conform import POLICIES as ON_TYPE_CHANGE
 from ..errors import ConfigError
 
 ON_INVALID = ("raise", "warn")
 ON_PARTITION_FAILURE = ("commit", "reject")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-_KEYS = ("partition_column", "granularity", "on_invalid", "on_partition_failure")
+_KEYS = ("partition_column", "granularity", "on_invalid", "on_partition_failure",
+         "on_type_change")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class ManagedSpec:
     granularity: str = "day"
     on_invalid: str = "raise"
     on_partition_failure: str = "commit"
+    on_type_change: str = "reject"
 
     def __post_init__(self) -> None:
         where = f"managed table {self.name!r}"
@@ -57,6 +63,9 @@ class ManagedSpec:
         if self.on_partition_failure not in ON_PARTITION_FAILURE:
             raise ConfigError(f"{where}: on_partition_failure {self.on_partition_failure!r} is "
                               f"not one of {', '.join(ON_PARTITION_FAILURE)}")
+        if self.on_type_change not in ON_TYPE_CHANGE:
+            raise ConfigError(f"{where}: on_type_change {self.on_type_change!r} is not one of "
+                              f"{', '.join(ON_TYPE_CHANGE)}")
 
     @property
     def grain(self) -> Granularity:
@@ -72,7 +81,8 @@ class ManagedSpec:
                               f"{', '.join(_KEYS)}")
         return cls(str(name), str(raw.get("partition_column") or ""),
                    str(raw.get("granularity", "day")), str(raw.get("on_invalid", "raise")),
-                   str(raw.get("on_partition_failure", "commit")))
+                   str(raw.get("on_partition_failure", "commit")),
+                   str(raw.get("on_type_change", "reject")))
 
 
 def load_managed(project) -> dict[str, ManagedSpec]:

@@ -65,15 +65,18 @@ class ManagedTable:
         return self.others[name]
 
     # -- writing ------------------------------------------------------------------
-    def ingest(self, data, *, partition, source: str | None = None) -> IngestResult:
+    def ingest(self, data, *, partition, source: str | None = None,
+               allow_empty: bool = False) -> IngestResult:
         """Load ``data`` (a path, or a pandas/Polars/Arrow frame) as ``partition``.
 
         Rows failing a critical row-level check go to quarantine; the rest replace
-        the partition in one atomic commit. Re-ingesting a partition replaces it.
+        the partition in one atomic commit. Re-ingesting a partition replaces it, but
+        never a partition with rows by zero valid rows unless ``allow_empty=True``.
+        A batch none of whose rows lie in ``partition`` is a :class:`ConfigError`.
         """
         label = source if source is not None else (str(data) if isinstance(data, (str, Path))
                                                    else type(data).__name__)
-        return run_ingest(self, data, partition, source=label)
+        return run_ingest(self, data, partition, source=label, allow_empty=allow_empty)
 
     # -- versions -----------------------------------------------------------------
     def versions(self) -> pd.DataFrame:
@@ -241,7 +244,7 @@ def _utc(value) -> pd.Timestamp:
 def managed_table(name: str, project=None, *, slo: TableSLO | None = None,
                   partition_column: str | None = None, granularity: str | None = None,
                   on_invalid: str | None = None, on_partition_failure: str | None = None,
-                  root=None, store: Store | None = None) -> ManagedTable:
+                  on_type_change: str | None = None, root=None, store: Store | None = None) -> ManagedTable:
     """The managed table ``name`` of ``project`` (a Project, its folder or file; default:
     the nearest ``watchkeeper.yaml``), with keyword overrides.
 
@@ -260,7 +263,8 @@ def managed_table(name: str, project=None, *, slo: TableSLO | None = None,
     base = declared or ManagedSpec(name, str(partition_column))
     spec = ManagedSpec(name, partition_column or base.partition_column,
                        granularity or base.granularity, on_invalid or base.on_invalid,
-                       on_partition_failure or base.on_partition_failure)
+                       on_partition_failure or base.on_partition_failure,
+                       on_type_change or base.on_type_change)
     if slo is None:
         slo = load_spec(found).for_table(name) if found is not None else TableSLO(name)
     folder = Path(root) if root is not None else (found.root if found else Path.cwd())

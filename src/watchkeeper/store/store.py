@@ -216,11 +216,31 @@ class Store:
 
     def _require(self, table: str) -> None:
         if self.table(table) is None:
-            known = ", ".join(t.name for t in self.tables()) or "none yet"
+            tables = self.tables()
+            known = ", ".join(t.name for t in tables) or "none yet"
             raise UnknownTableError(
                 f"no summaries for table {table!r} in the store (profiled tables: {known}): "
-                f"run `wk profile {table}` first"
-            )
+                + _profile_hint(table, tables))
+
+
+def _profile_hint(table: str, tables) -> str:
+    """Where to go from a name with no summaries: the name a path was profiled under when
+    one matches, else how to profile it (registered or not)."""
+    same = [t.name for t in tables if table in (_stem(t.name), _stem(t.source))]
+    if same:
+        return (f"it was profiled under the name {same[0]!r}: use that name, or profile it "
+                f"as {table!r} (wk table add {table} ..., then wk profile {table}; or "
+                f"watchkeeper.profile(PATH, name={table!r}))")
+    return (f"profile it first: wk profile {table} if it is registered (wk table list), "
+            f"else wk table add {table} ... or watchkeeper.profile(PATH, name={table!r})")
+
+
+def _stem(location: str) -> str:
+    """``events`` for ``data/events.parquet``, ``data/events/*.parquet`` or ``events.csv``."""
+    path = Path(str(location))
+    while path.name and any(ch in path.name for ch in "*?["):
+        path = path.parent
+    return path.name.split(".")[0]
 
 
 def _delete_partitions(db: _db.Database, table: str, name: str, starts: list) -> None:

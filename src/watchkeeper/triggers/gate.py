@@ -36,8 +36,9 @@ from typing import Any
 import pandas as pd
 
 from ..config import Project, TableSpec
+from ..engine.sources import folder_hint
 from ..engine.types import Granularity
-from ..errors import ConfigError, EmptySourceError, UnknownTableError
+from ..errors import ConfigError, EmptySourceError, SourceError, UnknownTableError
 from .gate_findings import Findings, Reason
 
 PURPOSES = ("train", "serve")
@@ -190,6 +191,8 @@ def _table_spec(table, project: Project | None, partition_column, granularity,
         if not has_source and "://" not in name and not name.startswith(("duckdb:", "spark:")):
             name = str(Path(name).expanduser().resolve())
         return TableSpec(name, name, partition_column, granularity or "day")
+    elif folder_hint(str(table)):
+        raise SourceError(folder_hint(str(table)))
     else:
         known = ", ".join(sorted(project.tables)) if project is not None else ""
         hint = f" (registered: {known})" if known else ""
