@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import PartitionColumnError
 from . import duck
+from .duck import is_interrupt
 from .aggregates import (COUNTED_STRING_STATES, HISTOGRAM_RANGE, QUANTILE_SAMPLE,
                          SMALL_INTEGER_RANGE, StateContext, column_states, finish_states,
                          kind_of)
@@ -445,6 +446,8 @@ class Relation:
         try:
             return expr.execute()
         except Exception as exc:  # engines raise many unrelated types
+            if is_interrupt(exc):  # Ctrl-C inside the engine: stop the run, not one column
+                raise KeyboardInterrupt from exc
             raise QueryFailed(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
 
     def sql(self, expr: ir.Table) -> str:

@@ -113,6 +113,8 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
         table.schema()
     except Exception as exc:
         con.disconnect()
+        if duck.is_interrupt(exc):
+            raise KeyboardInterrupt from exc
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SourceError(
             f"cannot read {spec.location!r} as {spec.format.upper()} ({first}): "
