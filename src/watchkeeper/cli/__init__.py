@@ -85,7 +85,6 @@ def _root(version: Annotated[Optional[bool], typer.Option(
 def init(directory: Annotated[Path, typer.Argument(help="Folder of the project.")] = Path(".")
          ) -> None:
     """Create watchkeeper.yaml and the metadata store in DIRECTORY."""
-    directory.mkdir(parents=True, exist_ok=True)
     project = Project.init(directory)
     render.console.print(f"Created [bold]{project.path}[/] and the store. Next: "
                          "wk table add NAME --source PATH --partition-column COL")
@@ -106,7 +105,10 @@ def table_add(
     if project is None:
         raise ConfigError("no watchkeeper.yaml here or above: run wk init first")
     spec = TableSpec(name, source, partition_column, granularity.value)
-    project.add_table(spec, replace=replace)
+    warning = project.add_table(spec, replace=replace)
+    if warning:
+        render.err.print(f"[yellow]warning:[/] {escape(warning)}: {name} has nothing to "
+                         "profile until a file lands there", highlight=False, soft_wrap=True)
     render.console.print(f"Registered [bold]{name}[/] ({source}, partitioned by "
                          f"{partition_column} per {granularity.value}). Next: wk profile {name}")
 
@@ -155,7 +157,7 @@ def summary(
     name = target
     if not (project and target in project.tables) and _looks_like_source(target):
         name = resolve_table(target, "-", None, project).name
-    store = _store(project)
+    store = _store(project, create=False)
     stats = store.load_statistics(name, column=column)
     if stats.empty:
         columns = ", ".join(store.columns(name)["column"]) or "none"

@@ -80,6 +80,19 @@ def parse_source(text: str, root: Path | None = None) -> SourceSpec:
     return SourceSpec("file", path, format=fmt)
 
 
+def missing_files(spec: SourceSpec) -> str | None:
+    """Why a file source has nothing to read yet (None when it has): a plain path that
+    does not exist is a mistake; a glob that matches nothing may be a landing zone
+    waiting for its first file, so callers may only warn about it."""
+    if spec.kind == "duckdb" and not Path(spec.location).is_file():
+        return f"no DuckDB database at {spec.location!r}"
+    if spec.kind != "file":
+        return None
+    if any(ch in spec.location for ch in "*?["):
+        return None if glob.glob(spec.location) else f"no file matches {spec.location!r} yet"
+    return None if Path(spec.location).is_file() else f"no file at {spec.location!r}"
+
+
 def _resolve(path: str, root: Path | None) -> Path:
     p = Path(path).expanduser()
     return p if p.is_absolute() or root is None else root / p
