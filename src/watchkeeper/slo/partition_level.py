@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from .._util import first_line
+from ..engine.duck import is_interrupt
+from ..errors import UserError
 from ..engine import ColumnInfo, QueryFailed
 from ..engine import checks as engine
 from .bind import Bound, schema_problems
@@ -42,6 +44,17 @@ def _within(value, lo, hi) -> bool:
     return (lo is None or value >= lo) and (hi is None or value <= hi)
 
 
+def check_failure(exc: BaseException) -> str:
+    """The one-line error of a check the engine could not build or run, for its ``error``
+    verdict (the other checks still run). A user error or an interrupt is no check's
+    failure: it propagates."""
+    if isinstance(exc, UserError) or is_interrupt(exc):
+        raise exc
+    if isinstance(exc, QueryFailed):
+        return first_line(exc)
+    return f"{type(exc).__name__}: {first_line(exc)}"[:500]
+
+
 def judge_partition_level(ctx, bound: list[Bound], base: dict,
                           columns: Sequence[ColumnInfo]) -> pd.DataFrame:
     parts = base["partitions"]
@@ -54,8 +67,9 @@ def judge_partition_level(ctx, bound: list[Bound], base: dict,
             continue
         try:
             rows.extend(judge(ctx, b, parts, base, columns, agg_values, agg_error))
-        except QueryFailed as exc:
-            rows.extend(verdict(b, p, error=first_line(exc)) for p in parts)
+        except Exception as exc:  # noqa: BLE001  (this check errs; the others still run)
+            error = check_failure(exc)
+            rows.extend(verdict(b, p, error=error) for p in parts)
     return pd.DataFrame(rows)
 
 
@@ -163,8 +177,8 @@ def _sql_aggregate_values(ctx, probes: list[Bound]):
     try:
         return engine.sql_aggregates(ctx.relation, ctx.partition_column, ctx.grain,
                                      [b.metric for b in probes], ctx.partitions), None
-    except QueryFailed as exc:
-        return {}, first_line(exc)
+    except Exception as exc:  # noqa: BLE001
+        return {}, check_failure(exc)
 
 
 def _sql_aggregate(ctx, b, parts, base, columns, values, error):
