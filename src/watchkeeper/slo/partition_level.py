@@ -4,6 +4,7 @@ schema, freshness, uniqueness, custom aggregate SQL and cross-table checks."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -142,21 +143,29 @@ def _freshness(ctx, b, parts, base, columns, *_):
             for p, (ok, value) in sorted(verdicts.items())]
 
 
+CALENDAR_LIMIT = 1000
+"""The most periods a freshness deadline expects when every partition is evaluated
+(the latest due ones; earlier gaps are not judged)."""
+
+
 def _deadline(ctx, parts, deadline: pd.Timedelta):
     """Each partition must exist once ``deadline`` has passed after its end.
 
     Without explicit partitions, every period from the first partition up to the
-    last one that is due is expected; missing ones fail with 0 rows observed.
-    Yields ``(partition, on_time, row_count)``.
+    last one that is due is expected, but never more than ``CALENDAR_LIMIT`` of the
+    latest ones: one row dated year 1 must not make a calendar of 740,000 days.
+    Missing ones fail with 0 rows observed. Yields ``(partition, on_time, row_count)``.
     """
     step = ctx.grain.offset
     present = {p for p, rec in parts.items() if rec["row_count"]}
     expected = set(parts)
     if ctx.partitions is None and present:
-        cursor = min(present)
-        while cursor + step + deadline <= ctx.now:
-            expected.add(cursor)
-            cursor = cursor + step
+        first = min(present)
+        # Python datetimes: a span of centuries overflows pandas' nanosecond Timedelta.
+        span = (ctx.now - deadline - step).to_pydatetime() - first.to_pydatetime()
+        due = math.floor(span / step.to_pytimedelta()) + 1  # periods due since the first
+        for i in range(max(0, due - CALENDAR_LIMIT), max(due, 0)):
+            expected.add(pd.Timestamp(first.to_pydatetime() + i * step.to_pytimedelta()))
     for p in sorted(expected):
         if p in present:
             yield p, True, parts[p]["row_count"]
