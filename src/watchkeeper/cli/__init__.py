@@ -37,6 +37,8 @@ ENVIRONMENT = (
     ("WK_MEMORY_BUDGET", "memory one query's aggregate state may hold on DuckDB, "
                          "e.g. 512MiB (default 128MiB)"),
     ("WK_USER", "who gives alert feedback (default: the operating-system user)"),
+    ("WK_STATEMENT_TIMEOUT", "seconds a query on a PostgreSQL source may run (default "
+                             "1800)"),
     ("WK_LOCK_TIMEOUT", "seconds to wait for a DuckDB store another process holds "
                         "(default 30; 0 fails at once)"),
 )

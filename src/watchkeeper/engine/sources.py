@@ -176,8 +176,28 @@ def _open_postgres(spec: SourceSpec, label: str) -> Relation:
     except Exception as exc:
         raise SourceError(f"cannot connect to {redact_url(spec.location)}: "
                           f"{str(exc).strip().splitlines()[0]}") from None
+    _statement_timeout(con)
     return Relation(_lookup(con, spec, label), backend="postgres", label=label,
                     close=con.disconnect)
+
+
+STATEMENT_TIMEOUT_VARIABLE = "WK_STATEMENT_TIMEOUT"
+
+
+def _statement_timeout(con) -> None:
+    """No statement on a PostgreSQL source runs longer than ``WK_STATEMENT_TIMEOUT``
+    seconds (default 1800): custom SQL checks (``sql_row``, ``sql_aggregate``) run on
+    this connection too, and a runaway expression is cancelled by the server."""
+    text = os.environ.get(STATEMENT_TIMEOUT_VARIABLE, "").strip() or "1800"
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        con.disconnect()
+        raise SourceError(f"{STATEMENT_TIMEOUT_VARIABLE}={text!r} is not a positive number "
+                          "of seconds: set it to e.g. 1800")
+    con.raw_sql(f"SET statement_timeout = {int(seconds * 1000)}")
 
 
 def spark_session():
