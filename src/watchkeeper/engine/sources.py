@@ -26,6 +26,9 @@ from .._util import redact_url
 from ..errors import EngineUnavailableError, SourceError
 from .relation import Relation
 
+CSV_DATE_FORMAT = "%Y-%m-%d"
+"""The only text a CSV reader takes as a date (docs/sources.md)."""
+
 _FILE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv",
                  ".csv.gz": "csv"}
 
@@ -122,7 +125,11 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
         if spec.format == "parquet":
             table = con.read_parquet(spec.location)
         else:
-            table = con.read_csv(spec.location)
+            # One rule for every file: a date is ISO 8601 (YYYY-MM-DD) or stays text.
+            # DuckDB's sniffer otherwise guesses day- or month-first per file, from
+            # the values in it, so 01/02/2024 meant February in one file, January in
+            # the next.
+            table = con.read_csv(spec.location, dateformat=CSV_DATE_FORMAT)
         table.schema()
     except Exception as exc:
         con.disconnect()
