@@ -4,6 +4,7 @@ and an operation that reports failure has committed nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import subprocess
@@ -61,6 +62,22 @@ def _workers(url: str, count: int, per: int, env: dict | None = None) -> None:
         assert p.returncode == 0 and out.strip() == "done", err[-2000:]
 
 
+@contextlib.contextmanager
+def _held(path, seconds: float):
+    """A store that another process holds open for ``seconds``."""
+    Store.open(path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+         " print('holding', flush=True); time.sleep(float(sys.argv[2])); c.close()",
+         str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        yield path
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def _check(store: Store, count: int, per: int) -> None:
     incidents = AlertLog(store).incidents()
     assert len(incidents) == count * per  # none lost to a reused id
@@ -80,38 +97,18 @@ class TestDuckDBStore:
         _check(Store.open(url), 2, 8)
 
     def test_a_held_store_is_waited_for_then_opened(self, tmp_path, monkeypatch):
-        path = tmp_path / "store.duckdb"
-        Store.open(path)
-        holder = subprocess.Popen(
-            [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
-             " print('holding', flush=True); time.sleep(1.5); c.close()", str(path)],
-            stdout=subprocess.PIPE, text=True)
-        try:
-            assert holder.stdout.readline().strip() == "holding"
+        with _held(tmp_path / "store.duckdb", seconds=1.5) as path:
             monkeypatch.setenv("WK_LOCK_TIMEOUT", "30")
             started = time.monotonic()
             Store.open(path).tables()
             assert time.monotonic() - started > 0.5  # it waited, then got in
-        finally:
-            holder.kill()
-            holder.wait()
 
     def test_the_wait_is_bounded(self, tmp_path):
-        path = tmp_path / "store.duckdb"
-        Store.open(path)
-        holder = subprocess.Popen(
-            [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
-             " print('holding', flush=True); time.sleep(30)", str(path)],
-            stdout=subprocess.PIPE, text=True)
-        try:
-            assert holder.stdout.readline().strip() == "holding"
+        with _held(tmp_path / "store.duckdb", seconds=30) as path:
             started = time.monotonic()
             with pytest.raises(StoreLockedError, match="after 0.3 s"):
                 Store.open(path, lock_timeout=0.3)
             assert time.monotonic() - started < 5
-        finally:
-            holder.kill()
-            holder.wait()
 
     def test_a_bad_lock_timeout_is_a_user_error(self, tmp_path, monkeypatch):
         from watchkeeper.errors import StoreError
