@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -17,3 +18,34 @@ def redact_url(url: str) -> str:
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]*")
+_SECRET_PIECES = re.compile(r"[/?&=#@:\s]+")
+_NOT_SECRET = {"http", "https", "postgres", "postgresql", "duckdb"}
+
+
+def redact_urls(text: str) -> str:
+    """Every URL in ``text`` reduced to its scheme and host: user, password, path and
+    query (where webhook tokens live) never reach a message, a log or the store."""
+    def short(match: re.Match) -> str:
+        parts = urlsplit(match.group(0))
+        host = parts.hostname or ""
+        rest = "/***" if (parts.path.strip("/") or parts.query or parts.fragment) else ""
+        return f"{parts.scheme}://{host}{rest}"
+    return _URL.sub(short, text)
+
+
+def scrub(text: str, secrets=()) -> str:
+    """``text`` without any secret value, in whole or in part, and without URLs.
+
+    A secret is removed whole first, then each of its pieces between URL
+    delimiters and spaces (four characters or more): an error that quotes only a
+    URL's path, or the part after a space, still leaks nothing.
+    """
+    values = [s for s in secrets if s]
+    pieces = {p for s in values for p in _SECRET_PIECES.split(s)
+              if len(p) >= 4 and p.lower() not in _NOT_SECRET}
+    for value in sorted({*values, *pieces}, key=len, reverse=True):
+        text = text.replace(value, "***")
+    return redact_urls(text)

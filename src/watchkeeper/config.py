@@ -22,12 +22,21 @@ from typing import Any
 
 import yaml
 
-from .engine.sources import parse_source
+from .engine.sources import missing_files, parse_source
 from .engine.types import Granularity
-from .errors import ConfigError, UnknownTableError
+from .errors import ConfigError, SourceError, UnknownTableError
 from .store import DEFAULT_STORE, Store
 
 FILENAME = "watchkeeper.yaml"
+SUPPORTED_VERSION = 1
+"""The only ``version:`` of watchkeeper.yaml this watchkeeper reads (and writes)."""
+
+
+def _check_version(path: Path, version: Any) -> None:
+    if isinstance(version, bool) or version != SUPPORTED_VERSION:
+        raise ConfigError(f"{path}: unsupported version: {version!r}; this watchkeeper reads "
+                          f"version: {SUPPORTED_VERSION} (fix the file, or upgrade with "
+                          "pip install -U watchkeeper if a newer one wrote it)")
 
 
 @dataclass(frozen=True)
@@ -122,14 +131,21 @@ class Project:
                                           str(spec.get("partition_column") or ""),
                                           str(spec.get("granularity", "day")),
                                           spec.get("consumers") or (), spec.get("alerts"))
-        data.pop("version", None)
+        _check_version(path, data.pop("version", SUPPORTED_VERSION))
         store = data.pop("store", None)
         return cls(path.parent.resolve(), tables, str(store) if store else None, data)
 
     @classmethod
     def init(cls, root: Path) -> "Project":
         root = root.resolve()
-        root.mkdir(parents=True, exist_ok=True)
+        if root.exists() and not root.is_dir():
+            raise ConfigError(f"{root} is a file, not a folder: wk init takes the project's "
+                              "folder, e.g. wk init . (then wk table add NAME --source FILE)")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the folder {root} ({exc.strerror}): "
+                              "pick a folder you can write to") from None
         if (root / FILENAME).exists():
             raise ConfigError(f"{root / FILENAME} already exists: edit it, or run wk init "
                               "in another folder")
@@ -140,7 +156,7 @@ class Project:
 
     # -- writing ------------------------------------------------------------
     def save(self) -> None:
-        data: dict[str, Any] = {"version": 1}
+        data: dict[str, Any] = {"version": SUPPORTED_VERSION}
         if self.store_url:
             data["store"] = self.store_url
         data["tables"] = {name: spec.to_yaml() for name, spec in self.tables.items()}
@@ -149,13 +165,19 @@ class Project:
         tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
         os.replace(tmp, self.path)  # atomic: a crash never leaves half a file
 
-    def add_table(self, spec: TableSpec, *, replace: bool = False) -> None:
+    def add_table(self, spec: TableSpec, *, replace: bool = False) -> str | None:
+        """Register ``spec`` and save; a source path that does not exist is refused, a glob
+        that matches no file yet is registered and the returned warning says so."""
         if spec.name in self.tables and not replace:
             raise ConfigError(f"table {spec.name!r} is already registered: pass --replace "
                               "to change it")
-        parse_source(spec.source, self.root)  # fail now, not at the first profile
+        missing = missing_files(parse_source(spec.source, self.root))  # fail now, not
+        if missing and not missing.endswith(" yet"):                    # at the first profile
+            raise SourceError(f"table {spec.name!r}: {missing}: check the path (a glob such "
+                              "as data/*.parquet may match no file yet)")
         self.tables[spec.name] = spec
         self.save()
+        return missing
 
     def table(self, name: str) -> TableSpec:
         try:

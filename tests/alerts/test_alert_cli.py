@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from watchkeeper.store import Store
+
 from cli_helpers import run, write_orders
 
 
@@ -82,6 +84,7 @@ class TestAlertsCommand:
     ])
     def test_bad_input_exits_2_with_one_line(self, orders, capsys, args, message):
         """Unknown ids and tables exit 2 with a single error line."""
+        Store.open()  # a store in this folder (without one, wk alerts says to run wk init)
         code, _, err = run(args, capsys)
         assert code == 2
         assert message in err and len(err.strip().splitlines()) == 1

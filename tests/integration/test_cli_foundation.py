@@ -236,8 +236,10 @@ class TestBadInput:
         done = wk("profile", "events", cwd=project)
         assert "newer than this watchkeeper" in one_line_error(done.returncode, done.stderr)
 
-    def test_store_held_by_another_process(self, project):
-        """While another process holds the DuckDB store, wk says so in one line."""
+    def test_store_held_by_another_process(self, project, monkeypatch):
+        """While another process holds the DuckDB store past WK_LOCK_TIMEOUT, wk says so
+        in one line."""
+        monkeypatch.setenv("WK_LOCK_TIMEOUT", "0.5")
         holder = subprocess.Popen(
             [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
              " print('holding', flush=True); time.sleep(60)",

@@ -7,6 +7,7 @@ import sys
 
 import pandas as pd
 import pytest
+from pathlib import Path
 
 from watchkeeper import Store, StoreLockedError
 from watchkeeper.errors import UnknownTableError
@@ -66,6 +67,8 @@ class TestStore:
         """With WK_STORE_URL set, Store.open() writes where the URL (and ?schema=) says."""
         monkeypatch.setenv("WK_STORE_URL", store_url)
         monkeypatch.chdir(tmp_path)
+        if not store_url.startswith("postgresql://"):
+            Path(store_url).parent.mkdir()  # WK_STORE_URL never creates a missing folder
         save(Store.open())
         monkeypatch.delenv("WK_STORE_URL")
         assert list(Store.open(store_url).load_statistics("events")["value"]) == [1.0, 2.0]
@@ -192,8 +195,10 @@ time.sleep(60)
 class TestLocking:
     """A DuckDB store held by another process gives a one-line StoreLockedError."""
 
-    def test_store_held_by_another_process(self, tmp_path):
-        """While a second process holds the file, opening it raises StoreLockedError."""
+    def test_store_held_by_another_process(self, tmp_path, monkeypatch):
+        """While a second process holds the file past WK_LOCK_TIMEOUT, opening it raises
+        StoreLockedError."""
+        monkeypatch.setenv("WK_LOCK_TIMEOUT", "0.5")
         path = tmp_path / "store.duckdb"
         Store.open(path)
         holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(path)],

@@ -99,8 +99,9 @@ def give_feedback(store: Store, incident_id, action: str, *, note: str | None = 
         steps = [(incident.table, c, s, tolerance_step(score, warning))
                  for (c, s), score in sorted(best.items())]
     log = AlertLog(store)
-    log.add_feedback(incident.id, action, user or current_user(), note, steps)
-    log.set_status(incident.id, status, confirmed=confirmed, resolved=closes)
+    with store.atomic():  # the feedback and the status it sets: both or neither
+        log.add_feedback(incident.id, action, user or current_user(), note, steps)
+        log.set_status(incident.id, status, confirmed=confirmed, resolved=closes)
     return load(store, incident.id)
 
 

@@ -37,8 +37,27 @@ ENVIRONMENT = (
     ("WK_MEMORY_BUDGET", "memory one query's aggregate state may hold on DuckDB, "
                          "e.g. 512MiB (default 128MiB)"),
     ("WK_USER", "who gives alert feedback (default: the operating-system user)"),
+    ("WK_STATEMENT_TIMEOUT", "seconds a query on a PostgreSQL source may run (default "
+                             "1800)"),
+    ("WK_LOCK_TIMEOUT", "seconds to wait for a DuckDB store another process holds "
+                        "(default 30; 0 fails at once)"),
 )
 """Environment variables ``wk`` reads, as ``wk --help`` lists them (docs/cli.md too)."""
+
+EXIT_CODES = (
+    (0, "success (a gate let the partition through)"),
+    (1, "blocked or failed: a critical check failed, a gate or an ingest said no"),
+    (2, "a user mistake: bad option, unknown table, missing file, malformed project file, "
+        "a store that is locked or cannot be opened"),
+    (70, "an internal error (a bug in watchkeeper): one line; --debug shows the traceback"),
+    (130, "interrupted (Ctrl-C); nothing half-written is left in the store"),
+)
+"""Every exit code of ``wk``, as docs/cli.md lists them."""
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE of sysexits.h: never 1, which means "blocked"
+INTERRUPTED = 130
+
+_DEBUG = {"on": False}
 
 # "\b" keeps Click from re-wrapping the lines of the list into one paragraph.
 _EPILOG = "Environment:\n\n\b\n" + "\n".join(f"  {name:<17} {text}" for name, text in ENVIRONMENT)
@@ -58,9 +77,11 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(version: Annotated[Optional[bool], typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
+          debug: Annotated[bool, typer.Option(
+              "--debug", help="Show the traceback of an internal error (exit code 70).")] = False
           ) -> None:
-    pass
+    _DEBUG["on"] = debug
 
 
 # -- commands ----------------------------------------------------------------
@@ -68,7 +89,6 @@ def _root(version: Annotated[Optional[bool], typer.Option(
 def init(directory: Annotated[Path, typer.Argument(help="Folder of the project.")] = Path(".")
          ) -> None:
     """Create watchkeeper.yaml and the metadata store in DIRECTORY."""
-    directory.mkdir(parents=True, exist_ok=True)
     project = Project.init(directory)
     render.console.print(f"Created [bold]{project.path}[/] and the store. Next: "
                          "wk table add NAME --source PATH --partition-column COL")
@@ -89,7 +109,10 @@ def table_add(
     if project is None:
         raise ConfigError("no watchkeeper.yaml here or above: run wk init first")
     spec = TableSpec(name, source, partition_column, granularity.value)
-    project.add_table(spec, replace=replace)
+    warning = project.add_table(spec, replace=replace)
+    if warning:
+        render.err.print(f"[yellow]warning:[/] {escape(warning)}: {name} has nothing to "
+                         "profile until a file lands there", highlight=False, soft_wrap=True)
     render.console.print(f"Registered [bold]{name}[/] ({source}, partitioned by "
                          f"{partition_column} per {granularity.value}). Next: wk profile {name}")
 
@@ -138,7 +161,7 @@ def summary(
     name = target
     if not (project and target in project.tables) and _looks_like_source(target):
         name = resolve_table(target, "-", None, project).name
-    store = _store(project)
+    store = _store(project, create=False)
     stats = store.load_statistics(name, column=column)
     if stats.empty:
         columns = ", ".join(store.columns(name)["column"]) or "none"
@@ -181,19 +204,27 @@ app.add_typer(triggers_app, name="triggers")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``wk``: user errors become one line on stderr and exit code 2."""
+    """Entry point of ``wk``: user errors become one line on stderr and exit code 2,
+    internal errors one line and exit code 70 (the traceback with ``--debug``),
+    interrupts exit code 130."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    _DEBUG["on"] = "--debug" in args[:args.index("--")] if "--" in args else "--debug" in args
     try:
-        app(args=argv, standalone_mode=False)
+        # Outside standalone mode Typer turns Ctrl-C (and typer.Exit) into a returned
+        # exit code: it must reach the shell, or an interrupted run would exit 0.
+        code = app(args=args, standalone_mode=False)
+        if isinstance(code, int) and code:
+            if code == INTERRUPTED:
+                render.err.print("interrupted")
+            sys.exit(code)
     except UserError as exc:
         render.err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        render.err.print("aborted")
-        sys.exit(130)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except (typer.Abort, KeyboardInterrupt):
+        render.err.print("interrupted")
+        sys.exit(INTERRUPTED)
     except Exception as exc:  # click usage errors carry their own exit code
         code = getattr(exc, "exit_code", None)
         if code is not None and hasattr(exc, "format_message"):
@@ -207,4 +238,19 @@ def main(argv: list[str] | None = None) -> None:
         if code is not None and hasattr(exc, "show"):
             exc.show()
             sys.exit(code)
-        raise
+        _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> None:
+    from .._util import scrub
+
+    if _DEBUG["on"]:
+        import traceback
+
+        render.err.print(escape(scrub("".join(traceback.format_exception(exc)))),
+                         highlight=False, soft_wrap=True)
+    message = " ".join(scrub(f"{type(exc).__name__}: {exc}").split())[:300]
+    render.err.print(f"[red]internal error:[/] {escape(message)} (a bug in watchkeeper: "
+                     "please report it; wk --debug ... shows the traceback)",
+                     highlight=False, soft_wrap=True)
+    sys.exit(INTERNAL_ERROR)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from enum import Enum
 from pathlib import Path
@@ -14,7 +15,7 @@ from ..config import Project, TableSpec
 from ..engine import parse_source
 from ..engine.sources import folder_hint
 from ..errors import ConfigError, SourceError, UnknownTableError
-from ..store import Store
+from ..store import DEFAULT_STORE, Store
 from ..summaries import ProfileResult
 from ..summaries import profile as run_profile
 from ..triggers import announce_profiled
@@ -54,8 +55,15 @@ def _project() -> Project | None:
     return Project.find()
 
 
-def _store(project: Project | None) -> Store:
-    return project.store() if project else Store.open()
+def _store(project: Project | None, *, create: bool = True) -> Store:
+    """The project's store, or outside a project ``WK_STORE_URL`` or the store in the
+    current folder. Commands that only read (``create=False``) never start a new one."""
+    if project is not None:
+        return project.store()
+    if not create and not os.environ.get("WK_STORE_URL") and not DEFAULT_STORE.is_file():
+        raise ConfigError("not in a watchkeeper project (no watchkeeper.yaml here or above, "
+                          "no store in this folder): run wk init, or set WK_STORE_URL")
+    return Store.open()
 
 
 def _looks_like_source(text: str) -> bool:

@@ -43,7 +43,7 @@ def list_alerts(
     project = _project()
     found = api.incidents(project, table=table, include_closed=show_all,
                           min_severity="info" if show_all else "warning",
-                          store=_store(project))
+                          store=_store(project, create=False))
     if fmt is Format.json:
         for incident in found:
             typer.echo(json.dumps(incident.to_record(anomalies=False)))
@@ -55,7 +55,7 @@ def list_alerts(
 def show(incident_id: IdArg, fmt: FormatOpt = Format.text) -> None:
     """Explain one incident: per column the statistic, observed value, band and history."""
     project = _project()
-    store = _store(project)
+    store = _store(project, create=False)
     incident = api.records.load(store, incident_id)
     notes = api.records.AlertLog(store).feedback(incident.id)
     if fmt is Format.json:
@@ -72,7 +72,7 @@ def _feedback_command(action: str, verb: str):
     def command(incident_id: IdArg, note: NoteOpt = None) -> None:
         project = _project()
         incident = api.feedback(incident_id, action, note=note, project=project,
-                                store=_store(project))
+                                store=_store(project, create=False))
         render.console.print(f"#{incident.id} {verb} by {escape(api.current_user())}: "
                              f"status {incident.status.value}")
         if action != "false_positive":

@@ -151,7 +151,7 @@ def status(
     if target is not None and not 0 < target < 1:
         raise ConfigError(f"--target {target} must lie strictly between 0 and 1, e.g. 0.99")
     spec = load_spec(project) if project else SLOSpec()
-    results = load_results(_store(project), table)
+    results = load_results(_store(project, create=False), table)
     if results.empty:
         what = f"table {table!r}" if table else "any table"
         raise ConfigError(f"no SLO results for {what} in the store: run wk validate "

@@ -99,3 +99,24 @@ def memory_budget(con, limit: int):
         yield
     finally:
         raw.execute(f"SET memory_limit = {_quote(before)}")
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether an engine error is a Ctrl-C that reached the engine mid-query.
+
+    DuckDB turns SIGINT into its own ``InterruptException``; a caller that keeps
+    failures as values (one column's notice) must stop the run instead.
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover - duckdb is a core dependency
+        return False
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, (duckdb.InterruptException, KeyboardInterrupt)):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False

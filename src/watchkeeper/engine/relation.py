@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import PartitionColumnError
 from . import duck
+from .duck import is_interrupt
 from .aggregates import (COUNTED_STRING_STATES, HISTOGRAM_RANGE, QUANTILE_SAMPLE,
                          SMALL_INTEGER_RANGE, StateContext, column_states, finish_states,
                          kind_of)
@@ -87,6 +88,9 @@ class Relation:
         self._file_int_ranges: dict[str, dict] = {}  # by path: what its footer bounds
         # The partition key's alias, never a user column's name.
         self.key = internal_name("partition", table.columns)
+        # Rows per partition start outside 1677-09-22..2262-04-11, which partition_counts
+        # leaves out (a notice for the caller, never a crash).
+        self.outside_range: dict[str, int] = {}
 
     def close(self) -> None:
         if self._close is not None:
@@ -211,11 +215,12 @@ class Relation:
         On Parquet files, row groups that lie inside one partition are counted
         from their footers; only the partitions of the other row groups are scanned.
         """
+        self.outside_range = {}
         footers = self._footer_counts(column, grain)
         if footers is None or not footers[0]:  # nothing to gain: scan it all
             return self._scan_counts(column, grain, None)
         clean, mixed = footers
-        out = _counts_frame(list(clean), list(clean.values()))
+        out = _counts_frame(list(clean), list(clean.values()), self.outside_range)
         if mixed:
             out = pd.concat([out, self._scan_counts(column, grain, sorted(mixed))],
                             ignore_index=True)
@@ -240,7 +245,7 @@ class Relation:
         key = self._partition_key(column, grain, table)
         frame = self._execute(table.group_by(key).aggregate(row_count=ibis._.count()))
         frame = frame[frame[self.key].notna()]
-        out = _counts_frame(frame[self.key], frame["row_count"])
+        out = _counts_frame(frame[self.key], frame["row_count"], self.outside_range)
         return out.sort_values("partition", ignore_index=True)
 
     # -- the fused summary query -------------------------------------------
@@ -460,6 +465,8 @@ class Relation:
         try:
             return expr.execute()
         except Exception as exc:  # engines raise many unrelated types
+            if is_interrupt(exc):  # Ctrl-C inside the engine: stop the run, not one column
+                raise KeyboardInterrupt from exc
             raise QueryFailed(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
 
     def sql(self, expr: ir.Table) -> str:
@@ -581,10 +588,35 @@ def _value_counts(frame: pd.DataFrame, columns: Sequence[ColumnInfo], k: int) ->
     return ValueCounts(top, states)
 
 
-def _counts_frame(partitions, counts) -> pd.DataFrame:
-    return pd.DataFrame({"partition": pd.Series([to_utc_naive(v) for v in partitions],
-                                                dtype="datetime64[ns]"),
-                         "row_count": pd.Series(list(counts), dtype="int64")})
+_NS_RANGE = (pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D"))
+
+
+def _counts_frame(partitions, counts, outside: dict | None = None) -> pd.DataFrame:
+    """Row counts per partition start. Starts outside the nanosecond range
+    (1677-09-22 to 2262-04-11) are left out and counted in ``outside``: a row dated
+    year 1 or 9999 is the data's problem, reported as a notice, never a crash."""
+    keep_p, keep_n = [], []
+    for value, n in zip(partitions, counts):
+        start = _in_range(value)
+        if start is None:
+            if outside is not None:
+                key = str(value)[:10]
+                outside[key] = outside.get(key, 0) + int(n)
+            continue
+        keep_p.append(start)
+        keep_n.append(int(n))
+    return pd.DataFrame({"partition": pd.Series(keep_p, dtype="datetime64[ns]"),
+                         "row_count": pd.Series(keep_n, dtype="int64")})
+
+
+def _in_range(value) -> pd.Timestamp | None:
+    try:
+        ts = to_utc_naive(value)
+    except (ValueError, OverflowError):
+        return None
+    if not _NS_RANGE[0] <= ts <= _NS_RANGE[1]:
+        return None
+    return ts.as_unit("ns")
 
 
 def _contiguous_runs(starts: Sequence[pd.Timestamp], step: pd.Timedelta):

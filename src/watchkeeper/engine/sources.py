@@ -26,6 +26,9 @@ from .._util import redact_url
 from ..errors import EngineUnavailableError, SourceError
 from .relation import Relation
 
+CSV_DATE_FORMAT = "%Y-%m-%d"
+"""The only text a CSV reader takes as a date (docs/sources.md)."""
+
 _FILE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv",
                  ".csv.gz": "csv"}
 
@@ -98,6 +101,19 @@ def parse_source(text: str, root: Path | None = None) -> SourceSpec:
     return SourceSpec("file", path, format=fmt)
 
 
+def missing_files(spec: SourceSpec) -> str | None:
+    """Why a file source has nothing to read yet (None when it has): a plain path that
+    does not exist is a mistake; a glob that matches nothing may be a landing zone
+    waiting for its first file, so callers may only warn about it."""
+    if spec.kind == "duckdb" and not Path(spec.location).is_file():
+        return f"no DuckDB database at {spec.location!r}"
+    if spec.kind != "file":
+        return None
+    if any(ch in spec.location for ch in "*?["):
+        return None if glob.glob(spec.location) else f"no file matches {spec.location!r} yet"
+    return None if Path(spec.location).is_file() else f"no file at {spec.location!r}"
+
+
 def _resolve(path: str, root: Path | None) -> Path:
     p = Path(path).expanduser()
     return p if p.is_absolute() or root is None else root / p
@@ -127,10 +143,16 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
         if spec.format == "parquet":
             table = con.read_parquet(spec.location)
         else:
-            table = con.read_csv(spec.location)
+            # One rule for every file: a date is ISO 8601 (YYYY-MM-DD) or stays text.
+            # DuckDB's sniffer otherwise guesses day- or month-first per file, from
+            # the values in it, so 01/02/2024 meant February in one file, January in
+            # the next.
+            table = con.read_csv(spec.location, dateformat=CSV_DATE_FORMAT)
         table.schema()
     except Exception as exc:
         con.disconnect()
+        if duck.is_interrupt(exc):
+            raise KeyboardInterrupt from exc
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SourceError(
             f"cannot read {spec.location!r} as {spec.format.upper()} ({first}): "
@@ -179,8 +201,28 @@ def _open_postgres(spec: SourceSpec, label: str) -> Relation:
     except Exception as exc:
         raise SourceError(f"cannot connect to {redact_url(spec.location)}: "
                           f"{str(exc).strip().splitlines()[0]}") from None
+    _statement_timeout(con)
     return Relation(_lookup(con, spec, label), backend="postgres", label=label,
                     close=con.disconnect)
+
+
+STATEMENT_TIMEOUT_VARIABLE = "WK_STATEMENT_TIMEOUT"
+
+
+def _statement_timeout(con) -> None:
+    """No statement on a PostgreSQL source runs longer than ``WK_STATEMENT_TIMEOUT``
+    seconds (default 1800): custom SQL checks (``sql_row``, ``sql_aggregate``) run on
+    this connection too, and a runaway expression is cancelled by the server."""
+    text = os.environ.get(STATEMENT_TIMEOUT_VARIABLE, "").strip() or "1800"
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        con.disconnect()
+        raise SourceError(f"{STATEMENT_TIMEOUT_VARIABLE}={text!r} is not a positive number "
+                          "of seconds: set it to e.g. 1800")
+    con.raw_sql(f"SET statement_timeout = {int(seconds * 1000)}")
 
 
 def spark_session():

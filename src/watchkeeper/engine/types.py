@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -26,6 +27,36 @@ class ColumnInfo:
     dtype: str  # the engine-neutral type name, e.g. "int64", "string", "timestamp"
 
 
+PANDAS_RANGE = "1677-09-22 to 2262-04-11"
+"""The dates a nanosecond timestamp holds: partitions outside it are refused."""
+
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
+                  r"(Z|[+-]\d{2}(:?\d{2})?)?)?")
+_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+
+
+def iso_text(text: str, what: str) -> str:
+    """``text`` if it is an ISO 8601 date or timestamp (YYYY-MM-DD[THH[:MM[:SS]]][zone]);
+    anything else is refused, with the ISO form(s) it may have meant as the hint:
+    ``08/09/2017`` is the 9th of August in one country and the 8th of September in
+    another, so watchkeeper never guesses."""
+    from ..errors import ConfigError
+
+    text = text.strip()
+    if _ISO.fullmatch(text):
+        return text
+    found = _DMY.fullmatch(text)
+    if found:
+        a, b, year = (int(g) for g in found.groups())
+        meant = sorted({f"{year:04d}-{m:02d}-{d:02d}" for m, d in ((a, b), (b, a))
+                        if 1 <= m <= 12 and 1 <= d <= 31})
+        if meant:
+            raise ConfigError(f"{what} {text!r} is ambiguous: write it as ISO 8601 "
+                              f"(YYYY-MM-DD), e.g. {' or '.join(meant)}")
+    raise ConfigError(f"{what} {text!r} is not an ISO 8601 date: write YYYY-MM-DD, "
+                      "e.g. 2024-01-31 (or 2024-01-31T13:00 for an hour)")
+
+
 class Granularity(str, Enum):
     HOUR = "hour"
     DAY = "day"
@@ -45,12 +76,17 @@ class Granularity(str, Enum):
         must itself start a partition, so a typo never silently picks another one."""
         from ..errors import ConfigError
 
+        if isinstance(value, str):
+            value = iso_text(value, "partition")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ConfigError(f"partition {value!r} is not a date: write e.g. 2024-01-31")
         try:
             ts = pd.Timestamp(value)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             ts = pd.NaT
         if ts is pd.NaT:
-            raise ConfigError(f"partition {value!r} is not a date: write e.g. 2024-01-31")
+            raise ConfigError(f"partition {value!r} is not a date watchkeeper can handle "
+                              f"({PANDAS_RANGE}): write e.g. 2024-01-31")
         if ts.tzinfo is not None:
             ts = ts.tz_convert("UTC").tz_localize(None)
         start = {"hour": ts.floor("h"), "day": ts.floor("D"),

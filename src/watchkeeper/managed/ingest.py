@@ -135,15 +135,17 @@ def run_ingest(table, data, partition, *, source: str | None = None,
         version = None if rejected else delta.write_partition(table.data_path, valid, key,
                                                               ingest_id)
         _pause("data_written")
-        catalog.record_ingest(table.store, {
-            "ingest_id": ingest_id, "table_name": spec.name, "partition_start": start,
-            "status": "rejected" if rejected else "committed", "data_version": version,
-            "rows_in": batch.num_rows, "rows_valid": 0 if rejected else valid.num_rows,
-            "rows_quarantined": quarantined.num_rows, "failed_critical": failed_critical,
-            "failed_other": failed_other, "source": source, "started_at": started}, qinfo)
-        # The verdict history (wk slo status) is written after the commit: a crash here
-        # loses history rows, never the consistency of the data.
-        save_results(table.store, spec.name, validation.results)
+        # The ingest and its verdicts (wk slo status) commit in one store transaction: a
+        # failure reported (a store locked past WK_LOCK_TIMEOUT) has recorded nothing,
+        # and the next ingest's recover() rolls the Delta table back to the last commit.
+        with table.store.atomic():
+            catalog.record_ingest(table.store, {
+                "ingest_id": ingest_id, "table_name": spec.name, "partition_start": start,
+                "status": "rejected" if rejected else "committed", "data_version": version,
+                "rows_in": batch.num_rows, "rows_valid": 0 if rejected else valid.num_rows,
+                "rows_quarantined": quarantined.num_rows, "failed_critical": failed_critical,
+                "failed_other": failed_other, "source": source, "started_at": started}, qinfo)
+            save_results(table.store, spec.name, validation.results)
         _pause("committed")
     result = IngestResult(ingest_id, spec.name, start, key, "rejected" if rejected else
                           "committed", version, batch.num_rows,

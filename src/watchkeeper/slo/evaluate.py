@@ -19,7 +19,7 @@ from .._util import first_line
 from ..engine import Granularity, QueryFailed, Relation, open_source, parse_source
 from ..engine import checks as engine
 from .bind import Bound, bind
-from .partition_level import judge_partition_level, row_verdict, verdict
+from .partition_level import check_failure, judge_partition_level, row_verdict, verdict
 from .spec import TableSLO
 
 RESULT_COLUMNS = ["check", "kind", "column", "severity", "partition", "passed", "observed",
@@ -69,6 +69,7 @@ def evaluate(source, slo: TableSLO, *, partition_column: str, granularity="day",
         columns = relation.columns()
         wanted = _wanted(relation, partition_column, grain, partitions)
         bound = bind(slo.checks, columns, name)
+        _check_key(slo, columns, name)
         ctx = _Context(relation, partition_column, grain, wanted, others or {}, root, now)
         base = _fused(ctx, bound)
         frames = [_row_results(ctx, bound, base, slo.key or (partition_column,), sample_size),
@@ -119,7 +120,8 @@ def _fused(ctx: _Context, bound: list[Bound]) -> dict:
     try:
         records = engine.fused_counts(ctx.relation, ctx.partition_column, ctx.grain, row, metrics,
                                       ctx.partitions)
-    except QueryFailed:
+    except Exception as exc:  # noqa: BLE001  (any check the engine rejects: isolate it)
+        check_failure(exc)
         records = engine.fused_counts(ctx.relation, ctx.partition_column, ctx.grain, [], [],
                                       ctx.partitions)
         by_part = {r["partition"]: r for r in records}
@@ -130,8 +132,8 @@ def _fused(ctx: _Context, bound: list[Bound]) -> dict:
                                              *alone, ctx.partitions):
                     by_part[r["partition"]]["row"].update(r["row"])
                     by_part[r["partition"]]["metric"].update(r["metric"])
-            except QueryFailed as exc:
-                errors[probe.key] = first_line(exc)
+            except Exception as exc:  # noqa: BLE001  (this check gets the error verdict)
+                errors[probe.key] = check_failure(exc)
     found = {r["partition"]: r for r in records}
     for p in ctx.partitions or ():
         found.setdefault(p, {"partition": p, "row_count": 0, "row": {}, "metric": {}})
@@ -176,6 +178,16 @@ def _samples(ctx: _Context, failing: list[Bound], key: Sequence[str], limit: int
         entry = {"row_key": json.loads(rec["row_key"]), "values": json.loads(rec["values"])}
         out.setdefault((names[rec["probe"]], rec["partition"]), []).append(entry)
     return {k: json.dumps(v) for k, v in out.items()}
+
+
+def _check_key(slo: TableSLO, columns, table: str) -> None:
+    names = {c.name for c in columns}
+    missing = [k for k in slo.key if k not in names]
+    if missing:
+        from .kinds import SLOSpecError
+
+        raise SLOSpecError(f"table {table!r}: key column(s) {', '.join(map(repr, missing))} "
+                           f"not in the table (columns: {', '.join(list(names)[:15])}): fix key")
 
 
 def _empty() -> pd.DataFrame:

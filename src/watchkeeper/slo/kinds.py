@@ -95,6 +95,10 @@ def check_static(kind: KindDef, params: Mapping, where: str) -> None:
     for flag in ("strict_min", "strict_max", "exact"):
         if flag in params and not isinstance(params[flag], bool):
             raise SLOSpecError(f"{where}: {flag} must be true or false")
+    for name, value in params.items():
+        if isinstance(value, float) and value != value:
+            raise SLOSpecError(f"{where}: {name} is NaN, which no value lies beside: give a "
+                               "number, or leave it out")
     lo, hi = params.get("min"), params.get("max")
     if kind.name in {"between", "length_between", "row_count", "statistic"}:
         if lo is None and hi is None:
@@ -114,7 +118,7 @@ def check_static(kind: KindDef, params: Mapping, where: str) -> None:
         for bound in ("min", "max"):
             if params.get(bound) is not None and not _is_number(params[bound]):
                 raise SLOSpecError(f"{where}: {bound} must be a number")
-    if kind.name == "coverage" and not 0 <= params["min"] <= 1:
+    if kind.name == "coverage" and not (_is_number(params["min"]) and 0 <= params["min"] <= 1):
         raise SLOSpecError(f"{where}: coverage min must lie in [0, 1], e.g. 0.95")
     if kind.name in {"in_set", "not_in_set"}:
         values = params["values"]
@@ -173,6 +177,8 @@ def coerce_literal(value, column: ColumnInfo, where: str):
             raise SLOSpecError(f"{where}: {value!r} is not a date or timestamp: write "
                                "ISO 8601, e.g. 2024-01-31") from None
         return ts.date() if column.dtype.startswith("date") else ts.to_pydatetime()
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+        return float(value)  # beyond 64-bit integers: compared as a double, like 1e30
     return value
 
 

@@ -4,11 +4,14 @@ schema, freshness, uniqueness, custom aggregate SQL and cross-table checks."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 
 import pandas as pd
 
 from .._util import first_line
+from ..engine.duck import is_interrupt
+from ..errors import UserError
 from ..engine import ColumnInfo, QueryFailed
 from ..engine import checks as engine
 from .bind import Bound, schema_problems
@@ -42,6 +45,17 @@ def _within(value, lo, hi) -> bool:
     return (lo is None or value >= lo) and (hi is None or value <= hi)
 
 
+def check_failure(exc: BaseException) -> str:
+    """The one-line error of a check the engine could not build or run, for its ``error``
+    verdict (the other checks still run). A user error or an interrupt is no check's
+    failure: it propagates."""
+    if isinstance(exc, UserError) or is_interrupt(exc):
+        raise exc
+    if isinstance(exc, QueryFailed):
+        return first_line(exc)
+    return f"{type(exc).__name__}: {first_line(exc)}"[:500]
+
+
 def judge_partition_level(ctx, bound: list[Bound], base: dict,
                           columns: Sequence[ColumnInfo]) -> pd.DataFrame:
     parts = base["partitions"]
@@ -54,8 +68,9 @@ def judge_partition_level(ctx, bound: list[Bound], base: dict,
             continue
         try:
             rows.extend(judge(ctx, b, parts, base, columns, agg_values, agg_error))
-        except QueryFailed as exc:
-            rows.extend(verdict(b, p, error=first_line(exc)) for p in parts)
+        except Exception as exc:  # noqa: BLE001  (this check errs; the others still run)
+            error = check_failure(exc)
+            rows.extend(verdict(b, p, error=error) for p in parts)
     return pd.DataFrame(rows)
 
 
@@ -128,21 +143,29 @@ def _freshness(ctx, b, parts, base, columns, *_):
             for p, (ok, value) in sorted(verdicts.items())]
 
 
+CALENDAR_LIMIT = 1000
+"""The most periods a freshness deadline expects when every partition is evaluated
+(the latest due ones; earlier gaps are not judged)."""
+
+
 def _deadline(ctx, parts, deadline: pd.Timedelta):
     """Each partition must exist once ``deadline`` has passed after its end.
 
     Without explicit partitions, every period from the first partition up to the
-    last one that is due is expected; missing ones fail with 0 rows observed.
-    Yields ``(partition, on_time, row_count)``.
+    last one that is due is expected, but never more than ``CALENDAR_LIMIT`` of the
+    latest ones: one row dated year 1 must not make a calendar of 740,000 days.
+    Missing ones fail with 0 rows observed. Yields ``(partition, on_time, row_count)``.
     """
     step = ctx.grain.offset
     present = {p for p, rec in parts.items() if rec["row_count"]}
     expected = set(parts)
     if ctx.partitions is None and present:
-        cursor = min(present)
-        while cursor + step + deadline <= ctx.now:
-            expected.add(cursor)
-            cursor = cursor + step
+        first = min(present)
+        # Python datetimes: a span of centuries overflows pandas' nanosecond Timedelta.
+        span = (ctx.now - deadline - step).to_pydatetime() - first.to_pydatetime()
+        due = math.floor(span / step.to_pytimedelta()) + 1  # periods due since the first
+        for i in range(max(0, due - CALENDAR_LIMIT), max(due, 0)):
+            expected.add(pd.Timestamp(first.to_pydatetime() + i * step.to_pytimedelta()))
     for p in sorted(expected):
         if p in present:
             yield p, True, parts[p]["row_count"]
@@ -163,8 +186,8 @@ def _sql_aggregate_values(ctx, probes: list[Bound]):
     try:
         return engine.sql_aggregates(ctx.relation, ctx.partition_column, ctx.grain,
                                      [b.metric for b in probes], ctx.partitions), None
-    except QueryFailed as exc:
-        return {}, first_line(exc)
+    except Exception as exc:  # noqa: BLE001
+        return {}, check_failure(exc)
 
 
 def _sql_aggregate(ctx, b, parts, base, columns, values, error):

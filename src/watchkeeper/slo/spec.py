@@ -73,7 +73,8 @@ class Check:
         missing = [p for p in kind.required if p not in self.params]
         if missing:
             raise SLOSpecError(f"{where}: kind {self.kind} needs {', '.join(missing)}")
-        if not isinstance(self.mostly, (int, float)) or not 0 < self.mostly <= 1:
+        if (not isinstance(self.mostly, (int, float)) or isinstance(self.mostly, bool)
+                or not 0 < self.mostly <= 1):
             raise SLOSpecError(f"{where}: mostly must lie in (0, 1], e.g. 0.99")
         if self.mostly != 1.0 and not kind.row_level:
             raise SLOSpecError(f"{where}: mostly applies to row-level checks only, not "
@@ -99,13 +100,17 @@ class Check:
         reserved = _RESERVED - {"column", "columns"} if on_table else _RESERVED
         params = {k: v for k, v in raw.items() if k not in reserved}
         column = None if on_table else raw.get("column")
-        columns = () if on_table else raw.get("columns") or ()
-        if isinstance(columns, str):
-            columns = (columns,)
+        if column is not None and not _is_name(column):
+            raise SLOSpecError(f"{where}: column must be one column name, e.g. column: price")
+        columns = () if on_table else _names(raw.get("columns"), f"{where}: columns")
+        column = str(column) if column is not None else None
+        for text in ("name", "severity", "description", "owner"):
+            if isinstance(raw.get(text), (list, dict)):
+                raise SLOSpecError(f"{where}: {text} must be a single value, not a "
+                                   f"{type(raw[text]).__name__}")
         return cls(
             name=str(raw.get("name") or default_name(kind, column, columns)), kind=kind,
-            column=str(column) if column is not None else None,
-            columns=tuple(str(c) for c in columns), params=params,
+            column=column, columns=columns, params=params,
             severity=str(raw.get("severity", "critical")), mostly=raw.get("mostly", 1.0),
             description=raw.get("description"), owner=raw.get("owner"))
 
@@ -185,8 +190,7 @@ class TableSLO:
         unknown = set(raw) - {"checks", "key", "target"}
         if unknown:
             raise SLOSpecError(f"{where}: unknown keys {sorted(unknown)}: use checks, key, target")
-        key = raw.get("key") or ()
-        key = (key,) if isinstance(key, str) else tuple(str(k) for k in key)
+        key = _names(raw.get("key"), f"{where}: key")
         checks = raw.get("checks") or []
         if not isinstance(checks, list):
             raise SLOSpecError(f"{where}: checks must be a list")
@@ -270,6 +274,21 @@ class SLOSpec:
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target,
                 "tables": {name: t.to_dict() for name, t in self.tables.items()}}
+
+
+def _is_name(value) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
+
+
+def _names(value, where: str) -> tuple[str, ...]:
+    """A column name or a list of them (YAML may read a name such as 2024 as a number)."""
+    if value is None or value == [] or value == ():
+        return ()
+    if _is_name(value):
+        return (str(value),)
+    if isinstance(value, (list, tuple)) and all(_is_name(v) for v in value):
+        return tuple(str(v) for v in value)
+    raise SLOSpecError(f"{where} must be a column name or a list of names, e.g. [a, b]")
 
 
 def _target(value, where: str) -> float | None:

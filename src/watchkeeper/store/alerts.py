@@ -37,11 +37,11 @@ class AlertLog:
                       anomalies: Sequence[dict]) -> int:
         """Insert (``incident_id`` None) or replace an incident; returns its id."""
         now = utcnow()
-        with self.store._connect() as db, db.transaction():
+
+        def work(db) -> int:
             incident_id = row.get("incident_id")
             if incident_id is None:
-                top = db.execute("SELECT MAX(incident_id) FROM wk_incidents")[0][0]
-                incident_id = int(top or 0) + 1
+                incident_id = int(db.execute("SELECT nextval('wk_incident_ids')")[0][0])
                 opened = now
             else:
                 found = db.execute("SELECT opened_at FROM wk_incidents WHERE incident_id = ?",
@@ -60,7 +60,9 @@ class AlertLog:
             if anomalies:
                 frame = pd.DataFrame([{**a, "incident_id": incident_id} for a in anomalies])
                 db.insert_frame("wk_anomalies", frame)
-        return int(incident_id)
+            return int(incident_id)
+
+        return self.store.transact(work)
 
     def incidents(self, *, table: str | None = None, ids: Iterable[int] | None = None,
                   statuses: Sequence[str] | None = None,
@@ -105,7 +107,7 @@ class AlertLog:
     def set_status(self, incident_id: int, status: str, *, confirmed: bool,
                    resolved: bool) -> None:
         now = utcnow()
-        with self.store._connect() as db, db.transaction():
+        with self.store.atomic(), self.store._connect() as db:
             db.execute("UPDATE wk_incidents SET status = ?, confirmed = ?, updated_at = ?,"
                        " resolved_at = ? WHERE incident_id = ?",
                        [status, confirmed, now, now if resolved else None, incident_id])
@@ -125,9 +127,8 @@ class AlertLog:
                      tolerances: Sequence[tuple[str, str, str, float]] = ()) -> int:
         """Record one piece of feedback (and the tolerances it earns) atomically."""
         now = utcnow()
-        with self.store._connect() as db, db.transaction():
-            top = db.execute("SELECT MAX(feedback_id) FROM wk_alert_feedback")[0][0]
-            feedback_id = int(top or 0) + 1
+        with self.store.atomic(), self.store._connect() as db:
+            feedback_id = int(db.execute("SELECT nextval('wk_feedback_ids')")[0][0])
             db.execute("INSERT INTO wk_alert_feedback (feedback_id, incident_id, action,"
                        " user_name, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                        [feedback_id, incident_id, action, user, note, now])
@@ -182,12 +183,16 @@ class AlertLog:
     # -- checked partitions ---------------------------------------------------------
     def mark_checked(self, table: str, verdicts: Sequence[tuple[datetime, str]]) -> None:
         now = utcnow()
-        with self.store._connect() as db, db.transaction():
+
+        def work(db) -> None:
             for partition, severity in verdicts:
-                db.execute("DELETE FROM wk_alert_checked WHERE table_name = ? AND"
-                           " partition_start = ?", [table, partition])
                 db.execute("INSERT INTO wk_alert_checked (table_name, partition_start, severity,"
-                           " checked_at) VALUES (?, ?, ?, ?)", [table, partition, severity, now])
+                           " checked_at) VALUES (?, ?, ?, ?) ON CONFLICT (table_name,"
+                           " partition_start) DO UPDATE SET severity = excluded.severity,"
+                           " checked_at = excluded.checked_at",
+                           [table, partition, severity, now])
+
+        self.store.transact(work)
 
     def checked(self, table: str) -> pd.DataFrame:
         """``partition, severity, checked_at`` of every judged partition of a table."""

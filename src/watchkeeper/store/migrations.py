@@ -7,8 +7,30 @@ than this package knows is refused, so an old watchkeeper never corrupts it.
 
 from __future__ import annotations
 
-Statement = str | tuple[str, str]
-"""SQL for every store, or ``(dialect, sql)`` for one dialect's stores only."""
+from collections.abc import Callable
+
+Statement = str | tuple[str, str] | tuple[str, Callable]
+"""SQL for every store, or ``(dialect, sql)`` for one dialect's stores only; a callable
+``f(db)`` where the statement depends on the data (DuckDB cannot ``setval``)."""
+
+
+def _sequence_after(table: str, column: str, sequence: str) -> Callable:
+    """DuckDB: a sequence that starts after the largest id already stored."""
+    def create(db) -> None:
+        top = db.execute(f"SELECT COALESCE(MAX({column}), 0) FROM {table}")[0][0]
+        db.execute(f"CREATE SEQUENCE {sequence} START WITH {int(top) + 1}")
+    return create
+
+
+def _ids_from_sequences() -> list[Statement]:
+    out: list[Statement] = []
+    for table, column, sequence in (("wk_incidents", "incident_id", "wk_incident_ids"),
+                                    ("wk_alert_feedback", "feedback_id", "wk_feedback_ids")):
+        out.append(("duckdb", _sequence_after(table, column, sequence)))
+        out.append(("postgres", f"CREATE SEQUENCE {sequence}"))
+        out.append(("postgres", f"SELECT setval('{sequence}', COALESCE((SELECT MAX({column})"
+                                f" FROM {table}), 0) + 1, false)"))
+    return out
 
 _DUCKDB_SECONDARY_INDEXES = ["wk_statistics_key", "wk_slo_results_key", "wk_incidents_table",
                              "wk_anomalies_incident", "wk_managed_ingests_key"]
@@ -242,6 +264,9 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
     (7, "no secondary indexes in DuckDB stores", [
         ("duckdb", f"DROP INDEX IF EXISTS {name}") for name in _DUCKDB_SECONDARY_INDEXES
     ]),
+    # MAX(id) + 1 in two concurrent transactions on PostgreSQL gives both the same id:
+    # one incident overwrote the other. Ids come from the database instead.
+    (8, "incident and feedback ids from sequences", _ids_from_sequences()),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
 from .._version import __version__
-from ..errors import StoreLockedError, UnknownTableError
+from ..errors import StoreError, StoreLockedError, UnknownTableError
 from . import _db
 from .migrations import META_DDL, MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_STORE = Path(".watchkeeper") / "store.duckdb"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,15 +39,25 @@ class Store:
     """Open with :meth:`Store.open`; each call opens and closes its own connection,
     so a DuckDB store file is locked only while watchkeeper reads or writes it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, lock_timeout: float | None = None) -> None:
         self.url = url
+        self.lock_timeout = lock_timeout
         self._migrated = False
+        self._held: _db.Database | None = None
 
     @classmethod
-    def open(cls, url: str | os.PathLike | None = None, *, root: Path | None = None) -> "Store":
+    def open(cls, url: str | os.PathLike | None = None, *, root: Path | None = None,
+             lock_timeout: float | None = None) -> "Store":
+        """The store at ``url`` (default: ``WK_STORE_URL``, else the DuckDB file under
+        ``root``), migrated. A DuckDB file another process holds is waited for up to
+        ``lock_timeout`` seconds (default: ``WK_LOCK_TIMEOUT``, else 30)."""
         if url is None:
-            url = os.environ.get("WK_STORE_URL") or str((root or Path.cwd()) / DEFAULT_STORE)
-        store = cls(str(url))
+            url = os.environ.get("WK_STORE_URL")
+            if url:
+                _require_folder(url)
+            else:
+                url = str((root or Path.cwd()) / DEFAULT_STORE)
+        store = cls(str(url), lock_timeout=lock_timeout)
         with store._connect():
             pass
         return store
@@ -56,7 +70,10 @@ class Store:
     # -- connection and schema ----------------------------------------------
     @contextlib.contextmanager
     def _connect(self) -> Iterator[_db.Database]:
-        db = _db.connect(self.url)
+        if self._held is not None:  # inside atomic(): the same connection and transaction
+            yield self._held
+            return
+        db = _db.connect(self.url, lock_timeout=self.lock_timeout)
         try:
             if not self._migrated:
                 migrate(db)
@@ -65,20 +82,47 @@ class Store:
         finally:
             db.close()
 
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Every store write inside is one transaction on one connection: an operation
+        made of several writes (feedback and the status it sets, an ingest and its
+        verdicts) commits whole or not at all, so a failure reported is nothing done."""
+        if self._held is not None:
+            yield
+            return
+        with self._connect() as db, db.transaction():
+            self._held = db
+            try:
+                yield
+            finally:
+                self._held = None
+
+    def transact(self, work: Callable[[_db.Database], T], attempts: int = 6) -> T:
+        """Run ``work(db)`` in one transaction; a transaction that lost a race with
+        another process (a key it inserted first, a serialization failure) is rolled
+        back and run again, never surfaced. Inside :meth:`atomic` it joins the outer
+        transaction."""
+        if self._held is not None:
+            with self._held.transaction():
+                return work(self._held)
+        for attempt in range(attempts):
+            try:
+                with self._connect() as db, db.transaction():
+                    return work(db)
+            except Exception as exc:
+                if attempt == attempts - 1 or not _db.is_lost_race(exc):
+                    raise
+                time.sleep(0.01 * 2 ** attempt * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
     def schema_version(self) -> int:
         with self._connect() as db:
             return _current_version(db)
 
     # -- tables -------------------------------------------------------------
     def register_table(self, record: TableRecord) -> None:
-        with self._connect() as db, db.transaction():
-            db.execute("DELETE FROM wk_tables WHERE name = ?", [record.name])
-            db.execute(
-                "INSERT INTO wk_tables (name, source, partition_column, granularity, registered_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [record.name, record.source, record.partition_column, record.granularity,
-                 pd.Timestamp.utcnow().tz_localize(None).to_pydatetime()],
-            )
+        now = pd.Timestamp.utcnow().tz_localize(None).to_pydatetime()
+        self.transact(lambda db: _upsert_table(db, record, now))
 
     def table(self, name: str) -> TableRecord | None:
         with self._connect() as db:
@@ -141,14 +185,11 @@ class Store:
             [(name, fingerprint, c, i, kind, dtype) for i, (c, kind, dtype) in enumerate(columns)],
             columns=["table_name", "fingerprint", "column_name", "position", "kind", "dtype"],
         )
-        starts = [p.to_pydatetime() for p in part_rows["partition_start"]]
-        with self._connect() as db, db.transaction():
-            db.execute("DELETE FROM wk_tables WHERE name = ?", [name])
-            db.execute(
-                "INSERT INTO wk_tables (name, source, partition_column, granularity, registered_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [name, record.source, record.partition_column, record.granularity,
-                 now.to_pydatetime()])
+        computed = [p.to_pydatetime() for p in part_rows["partition_start"]]
+
+        def work(db: _db.Database) -> None:
+            _upsert_table(db, record, now.to_pydatetime())
+            starts = computed
             if not replace_all:
                 # Only partitions stored before have rows to replace: a refresh that adds a
                 # new day skips three DELETEs that would each scan the table's whole history.
@@ -166,6 +207,8 @@ class Store:
             db.insert_frame("wk_partitions", part_rows)
             db.insert_frame("wk_statistics", stat_rows)
             db.insert_frame("wk_top_values", top_rows)
+
+        self.transact(work)
 
     def load_statistics(self, table: str, *, column: str | None = None,
                         statistics: Sequence[str] | None = None) -> pd.DataFrame:
@@ -243,6 +286,28 @@ def _stem(location: str) -> str:
     return path.name.split(".")[0]
 
 
+def _upsert_table(db: _db.Database, record: TableRecord, now) -> None:
+    # An upsert, not DELETE + INSERT: two processes profiling a new table at once would
+    # both find no row to delete and collide on the primary key.
+    db.execute(
+        "INSERT INTO wk_tables (name, source, partition_column, granularity, registered_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET source = excluded.source,"
+        " partition_column = excluded.partition_column, granularity = excluded.granularity,"
+        " registered_at = excluded.registered_at",
+        [record.name, record.source, record.partition_column, record.granularity, now])
+
+
+def _require_folder(url: str) -> None:
+    """A DuckDB store named by WK_STORE_URL lives in a folder that exists: a typo in
+    the variable must not silently start an empty store somewhere else."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return
+    folder = Path(url.removeprefix("duckdb://").removeprefix("duckdb:")).expanduser().parent
+    if not folder.is_dir():
+        raise StoreError(f"WK_STORE_URL names a store in {folder}, which does not exist: "
+                         "create the folder, or fix WK_STORE_URL")
+
+
 def _delete_partitions(db: _db.Database, table: str, name: str, starts: list) -> None:
     # Batched so that a long refresh does not build one enormous statement.
     for i in range(0, len(starts), 500):
@@ -253,7 +318,12 @@ def _delete_partitions(db: _db.Database, table: str, name: str, starts: list) ->
 
 
 def _current_version(db: _db.Database) -> int:
-    db.execute(META_DDL)
+    if db.dialect == "postgres":
+        with db.transaction():  # CREATE ... IF NOT EXISTS races too: under the lock
+            db.lock_schema()
+            db.execute(META_DDL)
+    else:
+        db.execute(META_DDL)
     rows = db.execute("SELECT value FROM wk_meta WHERE key = 'schema_version'")
     return int(rows[0][0]) if rows else 0
 
@@ -273,6 +343,10 @@ def migrate(db: _db.Database, up_to: int | None = None) -> int:
     if current >= target:
         return current
     with db.transaction():
+        db.lock_schema()
+        current = _current_version(db)  # another process may have migrated meanwhile
+        if current >= target:
+            return current
         for version, _title, statements in MIGRATIONS:
             if current < version <= target:
                 for statement in statements:
@@ -280,7 +354,10 @@ def migrate(db: _db.Database, up_to: int | None = None) -> int:
                         dialect, statement = statement
                         if dialect != db.dialect:
                             continue
-                    db.execute(statement)
+                    if callable(statement):
+                        statement(db)
+                    else:
+                        db.execute(statement)
         db.execute("DELETE FROM wk_meta WHERE key IN ('schema_version', 'written_by')")
         db.execute("INSERT INTO wk_meta (key, value) VALUES ('schema_version', ?),"
                    " ('written_by', ?)", [str(target), __version__])

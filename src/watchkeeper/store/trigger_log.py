@@ -29,24 +29,41 @@ class TriggerLog:
         self.store = store
 
     # -- firings and action results -----------------------------------------
-    def record_firing(self, key: str, trigger: str, event: dict[str, Any]) -> bool:
-        """Insert the firing or count one more; True when it is new."""
+    def record_firing(self, key: str, trigger: str, event: dict[str, Any],
+                      intents: Sequence[tuple[int, str, str]] = ()) -> bool:
+        """Insert the firing or count one more; True when it is new.
+
+        ``intents`` (action index, kind, label) are the actions about to run. In the
+        same transaction, each one without a state yet is recorded ``pending`` and due
+        now, in the manner of an outbox: if the process dies while an action is in
+        flight, ``wk triggers retry`` finds it and runs it again, under the same key.
+        """
         now = utcnow()
-        with self.store._connect() as db, db.transaction():
+
+        def work(db) -> bool:
             rows = db.execute("SELECT fire_count FROM wk_trigger_firings WHERE firing_key = ?",
                               [key])
             if rows:
                 db.execute("UPDATE wk_trigger_firings SET fire_count = fire_count + 1,"
                            " last_fired_at = ? WHERE firing_key = ?", [now, key])
-                return False
-            db.execute(
-                "INSERT INTO wk_trigger_firings (firing_key, trigger_name, event_id, event_type,"
-                " table_name, partition_key, severity, event_json, fired_at, last_fired_at,"
-                " fire_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                [key, trigger, event["event_id"], event["type"], event.get("table"),
-                 event.get("partition"), event["severity"],
-                 json.dumps(event, sort_keys=True, default=str), now, now])
-            return True
+            else:
+                db.execute(
+                    "INSERT INTO wk_trigger_firings (firing_key, trigger_name, event_id,"
+                    " event_type, table_name, partition_key, severity, event_json, fired_at,"
+                    " last_fired_at, fire_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    [key, trigger, event["event_id"], event["type"], event.get("table"),
+                     event.get("partition"), event["severity"],
+                     json.dumps(event, sort_keys=True, default=str), now, now])
+            for index, kind, label in intents:
+                db.execute(
+                    "INSERT INTO wk_trigger_actions (firing_key, action_index, action_kind,"
+                    " action_label, status, attempts, detail, last_error, next_attempt_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, 'pending', 0, NULL, NULL, ?, ?)"
+                    " ON CONFLICT (firing_key, action_index) DO NOTHING",
+                    [key, index, kind, label, now, now])
+            return not rows
+
+        return self.store.transact(work)
 
     def action_states(self, key: str) -> dict[int, dict[str, Any]]:
         with self.store._connect() as db:
@@ -60,13 +77,16 @@ class TriggerLog:
                     next_attempt_at: datetime | None,
                     tries: Sequence[tuple[int, datetime, bool, str | None, float]] = ()) -> None:
         """Write an action's state and the attempts that led to it, in one transaction."""
-        with self.store._connect() as db, db.transaction():
-            db.execute("DELETE FROM wk_trigger_actions WHERE firing_key = ? AND action_index = ?",
-                       [key, index])
+        def work(db) -> None:
             db.execute(
                 "INSERT INTO wk_trigger_actions (firing_key, action_index, action_kind,"
                 " action_label, status, attempts, detail, last_error, next_attempt_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (firing_key, action_index) DO UPDATE SET"
+                " action_kind = excluded.action_kind, action_label = excluded.action_label,"
+                " status = excluded.status, attempts = excluded.attempts,"
+                " detail = excluded.detail, last_error = excluded.last_error,"
+                " next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at",
                 [key, index, kind, label, status, attempts, detail, error, next_attempt_at,
                  utcnow()])
             for attempt, at, ok, err, elapsed in tries:
@@ -74,6 +94,8 @@ class TriggerLog:
                     "INSERT INTO wk_trigger_attempts (firing_key, action_index, attempt,"
                     " attempted_at, ok, error, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [key, index, attempt, at, ok, err, elapsed])
+
+        self.store.transact(work)
 
     def due(self, now: datetime) -> list[dict[str, Any]]:
         """Pending actions whose next attempt is due, with their firing's trigger and event."""

@@ -16,6 +16,7 @@ from .._util import first_line
 from ..engine import ColumnInfo, Granularity, Kind, QueryFailed, Relation, open_source
 from ..engine.relation import StateSet, ValueCounts
 from ..engine.duck import memory_budget_bytes
+from ..engine.types import PANDAS_RANGE
 from ..errors import EmptySourceError, PartitionColumnError
 from ..store import Store, TableRecord
 from .statistics import long_frame, top_value_frame
@@ -106,6 +107,12 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
             f"cannot partition {relation.label} by {partition_column!r} ({exc}): "
             "check that it holds dates or timestamps"
         ) from None
+    if relation.outside_range:
+        rows = sum(relation.outside_range.values())
+        shown = ", ".join(sorted(relation.outside_range)[:3])
+        notices.append(Notice(partition_column, f"{rows} row(s) dated outside {PANDAS_RANGE} "
+                                                f"(partitions {shown}) are not profiled: "
+                                                "fix or filter those dates"))
     if counts.empty:
         raise EmptySourceError(f"{relation.label} has no rows with a {partition_column!r} value: "
                                "nothing to profile")
@@ -131,7 +138,8 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
     for i, batch in enumerate(batches):
         progress(label, i, len(batches))
         # The whole table when every partition is due in one batch: no range filter.
-        restrict = None if len(batches) == 1 and len(todo) == len(counts) else batch
+        restrict = None if (len(batches) == 1 and len(todo) == len(counts)
+                            and not relation.outside_range) else batch
         part, top, more = _summarize(relation, partition_column, grain, columns, restrict,
                                      top_k)
         records += part

@@ -1,15 +1,21 @@
 """Delivery: find the triggers an event matches and run their actions, at least once.
 
-- Each (trigger, event) pair has an idempotency key. An action that succeeded
-  (or failed for good) under that key is never run again, so a pipeline that
-  re-fires the same event after a retry does not notify twice.
+- Each (trigger, event) pair has an idempotency key, sent with every attempt. An
+  action that succeeded (or failed for good) under that key is not run again when
+  the same event fires again.
+- Delivery is at-least-once, not exactly-once: the intent to run each action is
+  recorded (``pending``, due now) before it runs, like an outbox, so an action whose
+  process died in flight, or whose result could not be recorded, is run again by
+  :meth:`Dispatcher.retry_pending`. A receiver may then see an event twice, always
+  with the same key: it deduplicates on it.
 - An action that fails never raises into the caller: the failure is recorded and
   retried ``retries`` times at once, then later by :meth:`Dispatcher.retry_pending`
   (with exponential backoff) until ``max_attempts`` is reached.
 - ``block`` actions are decisions: they are answered on every firing, so a gate
   asked twice says "no" twice.
 - Secrets (the values of the environment variables an action names) are
-  replaced by ``***`` in every error before it is stored or shown.
+  replaced by ``***`` in every error, whole and in part, and every URL is cut to
+  its scheme and host, before the error is stored or shown.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .._util import first_line
+from .._util import scrub as scrub_text
 from ..store.trigger_log import TriggerLog, utcnow
 from ._base import Action, ActionContext, PermanentFailure
 from .events import Event
@@ -37,10 +44,9 @@ def idempotency_key(trigger: str, event: Event) -> str:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text[:_MAX_ERROR]
+    """``text`` without the secrets, in whole or in part, and without any URL's path or
+    query (where webhook tokens live); at most 500 characters."""
+    return scrub_text(text, secrets)[:_MAX_ERROR]
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,9 @@ class Dispatcher:
             if not runnable or self.log is None:
                 continue
             key = idempotency_key(trig.name, event)
-            self.log.record_firing(key, trig.name, event.to_dict())
+            states = self.log.action_states(key)
+            intents = [(i, a.kind, a.describe()) for i, a in runnable if i not in states]
+            self.log.record_firing(key, trig.name, event.to_dict(), intents)
             states = self.log.action_states(key)
             for index, action in runnable:
                 results.append(self._maybe_run(trig, index, action, event, key,
@@ -127,6 +135,8 @@ class Dispatcher:
                             state["attempts"])
         if state["status"] != "pending":
             return base
+        if state["attempts"] == 0:  # the intent this firing just recorded: run it now
+            return self._run(trig, index, action, event, key, 0)
         if state["next_attempt_at"] is not None and state["next_attempt_at"] > self.clock():
             return dataclasses.replace(base, status="waiting")
         return self._run(trig, index, action, event, key, state["attempts"])

@@ -136,4 +136,11 @@ def event(type: str, **fields: Any) -> Event:  # noqa: A002  (mirrors the YAML k
 def tags_of(value: str | Iterable[str] | None) -> tuple[str, ...]:
     if value is None:
         return ()
-    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple, set, frozenset)) and all(
+            isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        return tuple(str(v) for v in value)
+    from ..errors import ConfigError
+
+    raise ConfigError(f"{value!r} is not a name or a list of names: write e.g. [pii, finance]")
