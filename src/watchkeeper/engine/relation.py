@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import PartitionColumnError
 from . import duck
-from .aggregates import (COUNTED_STRING_STATES, HISTOGRAM_RANGE, QUANTILE_SAMPLE,
+from .aggregates import (COUNTED_STRING_STATES, EXACT_ROWS, HISTOGRAM_RANGE, QUANTILE_SAMPLE,
                          SMALL_INTEGER_RANGE, StateContext, column_states, finish_states,
                          kind_of)
 from .parquet_footers import file_integer_ranges, footer_counts, integer_ranges
@@ -38,6 +38,10 @@ _FLOAT_MODULO = {"duckdb", "pyspark"}
 
 _SAMPLED_QUANTILES = {"duckdb"}
 """Engines whose quantiles come from a reservoir sample (``aggregates._quantiles``)."""
+
+_SKETCHED = {"duckdb", "pyspark"}
+"""Engines that sketch quantiles or float distinct counts in partitions larger than
+``EXACT_ROWS`` (PostgreSQL is exact everywhere)."""
 
 _DUCKDB_BUILTINS = {"duckdb"}
 """Engines with DuckDB's ``bit_count``, ``bitstring_agg``, ``histogram``, ``count_if`` and
@@ -150,15 +154,46 @@ class Relation:
             # Every file left holds only rows of these partitions (or none): the range
             # filter would keep them all, and it costs each query a larger plan to compile.
             return base
-        col = self._partition_column(column, grain, base)
-        as_date = base.schema()[column].is_date()
+        predicate = self._in_runs(column, grain, base, runs)
+        return base if predicate is None else base.filter(predicate)
+
+    def _in_runs(self, column: str, grain: Granularity, table: ir.Table,
+                 runs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> ir.BooleanValue | None:
+        """Whether a row's partition column lies in one of ``runs``, as ranges on the
+        raw column (None for no runs)."""
+        col = self._partition_column(column, grain, table)
+        as_date = table.schema()[column].is_date()
         predicate = None
         for lo, hi in runs:
             lo_lit = ibis.literal(lo.date() if as_date else lo.to_pydatetime())
             hi_lit = ibis.literal(hi.date() if as_date else hi.to_pydatetime())
             term = (col >= lo_lit) & (col < hi_lit)
             predicate = term if predicate is None else predicate | term
-        return base if predicate is None else base.filter(predicate)
+        return predicate
+
+    def _small_rows(self, column: str, grain: Granularity, table: ir.Table,
+                    row_counts: dict[pd.Timestamp, int] | None,
+                    partitions: Sequence[pd.Timestamp] | None) -> bool | ir.BooleanValue:
+        """``StateContext.small``: True when every partition summarized has at most
+        ``EXACT_ROWS`` rows (or the engine is exact anyway), False when none has (or
+        their sizes are unknown), else a predicate on the rows of the small ones."""
+        if self.backend not in _SKETCHED:
+            return True
+        if row_counts is None:
+            return False
+        due = list(row_counts) if partitions is None else list(partitions)
+        small = sorted(p for p in due if row_counts.get(p, 0) <= EXACT_ROWS)
+        if len(small) == len(due):
+            return True
+        if not small:
+            return False
+        large = sorted(set(due) - set(small))
+        # the shorter list of ranges; rows of no partition (NULL) match neither
+        if len(small) <= len(large):
+            return self._in_runs(column, grain, table,
+                                 list(_contiguous_runs(small, grain.offset)))
+        return ~self._in_runs(column, grain, table,
+                              list(_contiguous_runs(large, grain.offset)))
 
     def _pruned(self, column: str, runs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> ir.Table:
         """Only the Parquet files whose footer range meets the runs, when footers were read.
@@ -319,8 +354,13 @@ class Relation:
     def aggregate_states(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
                          quantiles: Sequence[float],
                          partitions: Sequence[pd.Timestamp] | None = None,
-                         states: StateSet = "all") -> list[dict]:
+                         states: StateSet = "all",
+                         row_counts: dict[pd.Timestamp, int] | None = None) -> list[dict]:
         """One GROUP BY partition query computing every state of every column.
+
+        ``row_counts`` (rows per partition, from :meth:`partition_counts`) lets
+        partitions of at most ``EXACT_ROWS`` rows have exact quantiles and distinct
+        counts on engines that otherwise sketch them; without it they are sketched.
 
         ``states="uncounted"`` leaves out the states that :meth:`value_counts` will
         compute exactly (``counted_states``): string columns drop out of this scan.
@@ -335,7 +375,8 @@ class Relation:
                            sampled_quantiles=self.backend in _SAMPLED_QUANTILES,
                            float_modulo=self.backend in _FLOAT_MODULO,
                            duckdb_builtins=self.backend in _DUCKDB_BUILTINS,
-                           integer_bounds=self.footer_integer_ranges())
+                           integer_bounds=self.footer_integer_ranges(),
+                           small=self._small_rows(column, grain, table, row_counts, partitions))
         metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):
