@@ -61,11 +61,12 @@ def connect(database: str = ":memory:", *, read_only: bool = False):
     if database == ":memory:":
         spill = os.path.join(tempfile.gettempdir(),
                              f"watchkeeper-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-        con.raw_sql(f"SET temp_directory = {_quote(spill)}")
+        con.raw_sql(f"SET temp_directory = {quote(spill)}")
     return con
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
+    """A SQL string literal of ``text`` (for paths and settings, never identifiers)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -98,4 +99,4 @@ def memory_budget(con, limit: int):
     try:
         yield
     finally:
-        raw.execute(f"SET memory_limit = {_quote(before)}")
+        raw.execute(f"SET memory_limit = {quote(before)}")

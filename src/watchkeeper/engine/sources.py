@@ -21,7 +21,7 @@ from pathlib import Path
 
 import ibis
 
-from . import duck
+from . import duck, staging
 from .._util import redact_url
 from ..errors import EngineUnavailableError, SourceError
 from .relation import Relation
@@ -105,21 +105,30 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
     if not has_glob and not Path(spec.location).is_file():
         raise SourceError(f"no file at {spec.location!r}: check the path")
     con = duck.connect()
+    staged = None
     try:
         if spec.format == "parquet":
             table = con.read_parquet(spec.location)
         else:
-            table = con.read_csv(spec.location)
+            staged = staging.stage_csv(con, spec.location)
+            table = con.read_parquet(staged.path) if staged else con.read_csv(spec.location)
         table.schema()
     except Exception as exc:
         con.disconnect()
+        if staged is not None:
+            staged.remove()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SourceError(
             f"cannot read {spec.location!r} as {spec.format.upper()} ({first}): "
             "check that the file is a valid, complete " + spec.format.upper() + " file"
         ) from None
-    files = _parquet_files(con, spec) if spec.format == "parquet" else []
-    return Relation(table, backend="duckdb", label=label, close=con.disconnect,
+    if staged is not None:
+        files = [staged.path]
+        close = staging.closing(con.disconnect, staged)
+    else:
+        files = _parquet_files(con, spec) if spec.format == "parquet" else []
+        close = con.disconnect
+    return Relation(table, backend="duckdb", label=label, close=close,
                     parquet_files=files, owned_duckdb=con)
 
 
