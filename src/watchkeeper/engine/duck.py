@@ -58,6 +58,7 @@ def connect(database: str = ":memory:", *, read_only: bool = False):
     """
     con = ibis.duckdb.connect(database, read_only=read_only)
     con.raw_sql("SET enable_progress_bar = false")
+    con.raw_sql("SET enable_external_file_cache = false")
     if database == ":memory:":
         spill = os.path.join(tempfile.gettempdir(),
                              f"watchkeeper-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")

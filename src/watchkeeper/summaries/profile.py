@@ -123,8 +123,9 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
         return ProfileResult(name, grain, fingerprint, all_partitions, [], _empty_stats(),
                              top_value_frame(pd.DataFrame(), {}), notices)
 
-    batches = _batches(todo, relation.state_bytes_per_partition(columns))
     row_counts = {p: int(n) for p, n in counts.itertuples(index=False, name=None)}
+    largest = max(row_counts[p] for p in todo)
+    batches = _batches(todo, relation.state_bytes_per_partition(columns, largest))
     records: list[dict] = []
     tops: list[pd.DataFrame] = []
     failed: dict[tuple[str, str], Notice] = {}
