@@ -54,8 +54,10 @@ def stage_csv(con, location: str) -> Staged | None:
     try:
         # The copy streams: DuckDB holds a few row groups, not the file. Insertion
         # order is kept, so rows of one partition stay together when the file is sorted.
-        con.con.execute(f"COPY (SELECT * FROM read_csv({duck.quote(location)})) "
-                        f"TO {duck.quote(staged.path)} (FORMAT parquet, COMPRESSION snappy)")
+        # Under the same budget as the other large queries (duck.VALUE_COUNT_MEMORY).
+        with duck.memory_budget(con, duck.memory_budget_bytes(duck.VALUE_COUNT_MEMORY)):
+            con.con.execute(f"COPY (SELECT * FROM read_csv({duck.quote(location)})) "
+                            f"TO {duck.quote(staged.path)} (FORMAT parquet, COMPRESSION snappy)")
     except BaseException:
         staged.remove()
         raise
