@@ -28,6 +28,7 @@ QUANTILES = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p
              "p99": 0.99}
 TOP_K = 10
 QUANTILE_SAMPLE = 4096  # as watchkeeper.engine.aggregates.QUANTILE_SAMPLE
+EXACT_ROWS = 10_000  # as watchkeeper.engine.aggregates.EXACT_ROWS: exact quantiles and counts
 
 
 @dataclass(frozen=True)
@@ -76,30 +77,44 @@ def _finite_agg(fn: str, col: str, form: str, extra: str = "") -> str:
     return f"{fn}(CASE WHEN {finite} THEN {col} END{extra})"
 
 
-def _aggregates(c: Column, form: str) -> dict[str, str]:
+def _split(exact: str, sketch: str, value: str, small: str | None, counts: bool) -> str:
+    """``exact`` aggregate over days of at most EXACT_ROWS rows, ``sketch`` over the others
+    (``small``: SQL true on the rows of small days; None: every day is large)."""
+    if small is None:
+        return sketch.format(value)
+    if small == "TRUE":
+        return exact.format(value)
+    mine = exact.format(f"CASE WHEN {small} THEN {value} END")
+    theirs = sketch.format(f"CASE WHEN NOT ({small}) THEN {value} END")
+    return f"({mine} + {theirs})" if counts else f"coalesce({mine}, {theirs})"
+
+
+def _aggregates(c: Column, form: str, small: str | None = None) -> dict[str, str]:
     x = _q(c.name)
-    quantiles = ", [" + ", ".join(str(q) for q in QUANTILES.values()) + "]"
+    quantiles = "[" + ", ".join(str(q) for q in QUANTILES.values()) + "]"
+    exact_q = "quantile_cont({}, " + quantiles + ")"
+    sampled_q = "reservoir_quantile({}, " + quantiles + f", {QUANTILE_SAMPLE})"
     aggs = {"non_null": f"count({x})"}
     if c.kind in ("numeric", "decimal", "float"):
         aggs["zeros"] = _count_if(f"{x} = 0", form, x)
         aggs["negatives"] = _count_if(f"{x} < 0", form, x)
-        # Exact for integers (and strings below), a sketch for floats and decimals,
-        # as docs/statistics.md defines distinct_count on DuckDB.
-        aggs["distinct"] = (f"count(DISTINCT {x})" if c.kind == "numeric"
-                            else f"approx_count_distinct({x})")
+        # Exact for integers (and strings below); for floats and decimals exact on small
+        # days and a sketch on the others, as docs/statistics.md defines distinct_count.
+        aggs["distinct"] = (f"count(DISTINCT {x})" if c.kind == "numeric" else
+                            _split("count(DISTINCT {})", "approx_count_distinct({})", x, small,
+                                   counts=True))
     if c.kind in ("numeric", "decimal"):
         aggs.update(mean=f"avg({x})", std=f"stddev_samp({x})", min=f"min({x})", max=f"max({x})",
-                    quantiles=f"reservoir_quantile(CAST({x} AS DOUBLE){quantiles}, "
-                              f"{QUANTILE_SAMPLE})")
+                    quantiles=_split(exact_q, sampled_q, f"CAST({x} AS DOUBLE)", small, False))
     elif c.kind == "float":
+        finite = f"CASE WHEN NOT (isnan({x}) OR isinf({x})) THEN {x} END"
         aggs.update(nan=_count_if(f"isnan({x})", form, x),
                     posinf=_count_if(f"{x} = 'inf'::DOUBLE", form, x),
                     neginf=_count_if(f"{x} = '-inf'::DOUBLE", form, x),
                     integral=_count_if(f"{x} % 1 = 0", form, x),
                     mean=_finite_agg("avg", x, form), std=_finite_agg("stddev_samp", x, form),
                     min=_finite_agg("min", x, form), max=_finite_agg("max", x, form),
-                    quantiles=_finite_agg("reservoir_quantile", x, form,
-                                          f"{quantiles}, {QUANTILE_SAMPLE}"))
+                    quantiles=_split(exact_q, sampled_q, finite, small, False))
     elif c.kind == "string":
         # Strings' exact distinct count comes from the top-k query (it groups by every
         # value anyway), as in watchkeeper.
@@ -113,11 +128,23 @@ def _aggregates(c: Column, form: str) -> dict[str, str]:
     return aggs
 
 
-def aggregate_sql(path: str, partition_column: str, columns: list[Column], form: str) -> str:
-    """The single fused GROUP BY day query, one output column per (column, state)."""
-    parts = [f"date_trunc('day', {_q(partition_column)}) AS wk_day", "count(*) AS wk_rows"]
+def aggregate_sql(path: str, partition_column: str, columns: list[Column], form: str,
+                  small_days: list | None = None, days: int = 0) -> str:
+    """The single fused GROUP BY day query, one output column per (column, state).
+
+    ``small_days``: the days of at most EXACT_ROWS rows (of ``days`` in all), whose
+    quantiles and float distinct counts are exact."""
+    day = f"date_trunc('day', {_q(partition_column)})"
+    if not small_days:
+        small = None
+    elif len(small_days) == days:
+        small = "TRUE"
+    else:
+        small = f"{day} IN (" + ", ".join(f"TIMESTAMP '{d.isoformat(sep=' ')}'"
+                                          for d in small_days) + ")"
+    parts = [f"{day} AS wk_day", "count(*) AS wk_rows"]
     for i, c in enumerate(columns):
-        parts += [f"{sql} AS c{i}__{state}" for state, sql in _aggregates(c, form).items()]
+        parts += [f"{sql} AS c{i}__{state}" for state, sql in _aggregates(c, form, small).items()]
     select = ",\n  ".join(parts)
     return (f"SELECT\n  {select}\nFROM read_parquet('{path}')\n"
             f"WHERE {_q(partition_column)} IS NOT NULL\nGROUP BY 1")
@@ -146,7 +173,14 @@ def run(path: str, partition_column: str, form: str = "filter",
     own = con is None
     con = con or duckdb.connect()
     try:
-        agg = con.execute(aggregate_sql(path, partition_column, columns, form))
+        # Which days are small enough for exact quantiles: the row count per day, which
+        # DuckDB answers from the Parquet metadata and one column.
+        counts = con.execute(f"SELECT date_trunc('day', {_q(partition_column)}), count(*) "
+                             f"FROM read_parquet('{path}') WHERE {_q(partition_column)} "
+                             "IS NOT NULL GROUP BY 1").fetchall()
+        small = [d for d, n in counts if n <= EXACT_ROWS]
+        agg = con.execute(aggregate_sql(path, partition_column, columns, form, small,
+                                        len(counts)))
         names = [d[0] for d in agg.description]
         rows = [dict(zip(names, r)) for r in agg.fetchall()]
         top = con.execute(top_k_sql(path, partition_column, columns)).fetchall()
@@ -162,7 +196,7 @@ def _count_distinct_rows(con, path: str, partition_column: str, columns: list[Co
     """``wk_distinct_rows`` for the days where no string or integer column is unique.
 
     A day with a unique column has no repeated row (``statistics`` then says 0), as
-    watchkeeper does it; the other days take one ``SELECT DISTINCT`` of the rows.
+    watchkeeper does it; the other days take one count of distinct 64-bit row hashes.
     """
     top_distinct = {(day, col): distinct for day, col, _v, _n, distinct in top}
     needs = []
@@ -176,9 +210,9 @@ def _count_distinct_rows(con, path: str, partition_column: str, columns: list[Co
         return
     day = f"date_trunc('day', {_q(partition_column)})"
     listed = ", ".join(f"TIMESTAMP '{d.isoformat(sep=' ')}'" for d in needs)
-    cols = ", ".join(_q(c.name) for c in columns)
+    cols = ", ".join(f"{_q(c.name)}" for c in columns)
     found = dict(con.execute(
-        f"SELECT wk_day, count(*) FROM (SELECT DISTINCT {day} AS wk_day, {cols} "
+        f"SELECT wk_day, count(*) FROM (SELECT DISTINCT {day} AS wk_day, hash(({cols})) "
         f"FROM read_parquet('{path}') WHERE {day} IN ({listed})) GROUP BY 1").fetchall())
     for row in rows:
         if row["wk_day"] in found:
@@ -219,7 +253,7 @@ def statistics(columns: list[Column], rows: list[dict], top: list[tuple]) -> dic
                 stats.update(mean=s["mean"], std=s["std"], min=s["min"], max=s["max"],
                              zero_fraction=_ratio(s["zeros"], nn),
                              negative_fraction=_ratio(s["negatives"], nn),
-                             distinct_count=s["distinct"])
+                             distinct_count=min(s["distinct"], nn))
                 values = s["quantiles"] or [None] * len(QUANTILES)
                 stats.update(zip(QUANTILES, values))
             if c.kind == "float":

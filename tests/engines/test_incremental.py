@@ -195,7 +195,7 @@ class TestBatches:
         single = len(queries)
         queries.clear()
         relation_bytes = 2 * 2 ** 20  # per partition, whatever the machine's thread count
-        monkeypatch.setattr(Relation, "state_bytes_per_partition", lambda self, c: relation_bytes)
+        monkeypatch.setattr(Relation, "state_bytes_per_partition", lambda self, c, rows=None: relation_bytes)
         monkeypatch.setattr(profile_module, "SUMMARY_STATE_MEMORY", 4 * relation_bytes)
         batched = profile(path, partition_column="ts")
         # 9 partitions, 4 per batch: 3 batches of (fused, value counts, distinct rows)

@@ -129,7 +129,7 @@ def test_one_value_has_no_std_and_no_value_no_mean():
 
 def test_histogram_states_are_exact(parquet):
     """Zeros, negatives, extremes, distinct values and quantiles of a histogram column
-    are the data's own (quantiles at rank floor(q * (n - 1)), as a whole sample gives)."""
+    are the data's own (quantiles interpolated between order statistics, numpy's default)."""
     frame, path = parquet
     result = watchkeeper.profile(str(path), partition_column="ts")
     day = frame["ts"].dt.floor("D")
@@ -141,9 +141,9 @@ def test_histogram_states_are_exact(parquet):
             "negative_fraction": [float((v < 0).mean()) for v in parts],
             "min": [float(v.min()) for v in parts], "max": [float(v.max()) for v in parts],
             "distinct_count": [float(len(set(v))) for v in parts],
-            "p01": [float(np.sort(v)[int(0.01 * (len(v) - 1))]) for v in parts],
-            "p50": [float(np.sort(v)[int(0.50 * (len(v) - 1))]) for v in parts],
-            "p99": [float(np.sort(v)[int(0.99 * (len(v) - 1))]) for v in parts],
+            "p01": [float(np.quantile(v, 0.01)) for v in parts],
+            "p50": [float(np.quantile(v, 0.50)) for v in parts],
+            "p99": [float(np.quantile(v, 0.99)) for v in parts],
         }
         for statistic, values in expected.items():
             assert _stat(result, column, statistic) == pytest.approx(values), (column, statistic)
@@ -159,3 +159,6 @@ def test_histogram_of_a_partition_without_values():
     assert states == {"non_null": 5, "zeros": 2, "negatives": 1, "distinct": 3, "mean": 1.0,
                       "std": pytest.approx(statistics.stdev([3, 3, -1, 0, 0])), "min": -1,
                       "max": 3, "quantiles": [-1.0, 0.0, 3.0]}
+    states = {"non_null": 4, "histogram": {1: 1, 2: 1, 10: 2}}
+    finish_states(states, [0.25, 0.5, 0.99])
+    assert states["quantiles"] == pytest.approx(list(np.quantile([1, 2, 10, 10], [0.25, 0.5, 0.99])))

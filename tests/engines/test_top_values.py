@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from watchkeeper.engine import ColumnInfo, Granularity, Kind, open_source
+from watchkeeper.engine import ColumnInfo, Granularity, Kind, QueryFailed, open_source
 from watchkeeper.engine import duck
 from watchkeeper.engine.relation import Relation
 
@@ -78,6 +78,13 @@ class TestValueCounts:
         assert list(found.top["value"]) == ["a"] and list(found.states) == [("s", DAY1)]
 
 
+def _ids(n: int = 400_000):
+    """A partition of ``n`` distinct long strings: more value counts than a small budget."""
+    frame = pd.DataFrame({"ts": pd.Timestamp("2024-01-01"),
+                          "id": [f"id-{i:09d}-padded-past-the-inline-length" for i in range(n)]})
+    return frame, ColumnInfo("id", Kind.STRING, "string"), n
+
+
 class TestMemoryBudget:
     def test_lowered_for_the_block_then_set_back(self):
         con = duck.connect()
@@ -97,22 +104,24 @@ class TestMemoryBudget:
             assert con.con.execute(read).fetchone()[0] == before
         con.disconnect()
 
-    @pytest.mark.parametrize("budget_mib", [48, 4])
-    def test_spills_instead_of_failing(self, monkeypatch, budget_mib):
-        """More distinct values than the budget holds: the counts are still exact.
-
-        48 MiB spills; 4 MiB is too little even to spill, so the query runs again
-        without the budget."""
-        monkeypatch.setattr(duck, "VALUE_COUNT_MEMORY", budget_mib * 2**20)
-        n = 400_000
-        frame = pd.DataFrame({"ts": pd.Timestamp("2024-01-01"),
-                              "id": [f"id-{i:09d}-padded-past-the-inline-length" for i in range(n)]})
-        info = ColumnInfo("id", Kind.STRING, "string")
+    def test_spills_instead_of_failing(self, monkeypatch):
+        """More distinct values than the budget holds: the counts are still exact."""
+        monkeypatch.setattr(duck, "VALUE_COUNT_MEMORY", 48 * 2**20)
+        frame, info, n = _ids()
         with open_source(frame) as relation:
             found = relation.value_counts("ts", Granularity.DAY, [info], 3)
         states = found.states_for(info, pd.Timestamp("2024-01-01"))
         assert states["distinct"] == states["non_null"] == n
         assert sorted(found.top["value"]) == sorted(frame["id"])[:3]
+
+    def test_too_small_a_budget_fails_rather_than_running_without_it(self, monkeypatch):
+        """4 MiB is too little even to spill: the query fails (the caller falls back to
+        sketches), it never runs again with unbounded memory."""
+        monkeypatch.setattr(duck, "VALUE_COUNT_MEMORY", 4 * 2**20)
+        frame, info, n = _ids()
+        with open_source(frame) as relation:
+            with pytest.raises(QueryFailed, match="Out of Memory"):
+                relation.value_counts("ts", Granularity.DAY, [info], 3)
 
     def test_temp_directory_is_private(self):
         con = duck.connect()

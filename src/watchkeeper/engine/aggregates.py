@@ -23,16 +23,21 @@ StateBuilder = Callable[[ir.Column, "StateContext"], ir.Scalar]
 
 
 class StateContext:
-    """What a builder may need beyond the column: the quantile probabilities, and the
-    engine's capabilities (exact distinct counts at little cost; sampled quantiles)."""
+    """What a builder may need beyond the column: the quantile probabilities, the
+    engine's capabilities (exact distinct counts at little cost; sampled quantiles),
+    and which rows lie in small partitions (``small``, see ``EXACT_ROWS``)."""
 
     def __init__(self, quantiles: Sequence[float], exact_distinct: bool = True,
                  sampled_quantiles: bool = False, float_modulo: bool = False,
                  duckdb_builtins: bool = False,
-                 integer_bounds: dict[str, tuple[int, int]] | None = None) -> None:
+                 integer_bounds: dict[str, tuple[int, int]] | None = None,
+                 small: bool | ir.BooleanValue = True) -> None:
         self.quantiles = list(quantiles)
         self.exact_distinct = exact_distinct
         self.sampled_quantiles = sampled_quantiles
+        # True when every partition of the query has at most EXACT_ROWS rows, False when
+        # none has, else a row predicate: "this row's partition is small".
+        self.small = small
         self.float_modulo = float_modulo
         self.duckdb_builtins = duckdb_builtins  # count_if, trunc, bit_count, histogram, ...
         # (min, max) of integer columns from Parquet footers: which ones a histogram
@@ -54,8 +59,15 @@ anyway), a string column is left out of the fused scan entirely, and an integer
 column's exact distinct count comes from there too (``Relation.counted_states``)."""
 
 
+EXACT_ROWS = 10_000
+"""Partitions of at most this many rows get exact quantiles and exact distinct counts on
+every engine: linear interpolation between order statistics (Hyndman and Fan's type 7,
+numpy's default) and ``COUNT(DISTINCT)``. Their states hold at most this many values, so
+memory stays bounded; larger partitions use the sketches below (``_small_or_sketch``)."""
+
 QUANTILE_SAMPLE = 4096
-"""Values kept per (column, partition) by a sampled quantile: exact below that."""
+"""Values kept per (column, partition) by a sampled quantile (DuckDB, partitions larger
+than ``EXACT_ROWS``)."""
 
 
 @ibis.udf.agg.builtin(name="reservoir_quantile")
@@ -64,16 +76,43 @@ def _reservoir_quantile(arg: dt.float64, q: dt.Array(dt.float64),
     """DuckDB's ``reservoir_quantile``: quantiles of a uniform sample of the values."""
 
 
-def _quantiles(x: ir.Column, c: StateContext) -> ir.Scalar:
+def _small_or_sketch(x: ir.Column, c: StateContext, exact: StateBuilder,
+                     sketch: StateBuilder, counts: bool = False) -> ir.Scalar:
+    """``exact`` over the rows of small partitions, ``sketch`` over the others.
+
+    A partition is all small or all large, so in a query that holds both kinds each
+    aggregate sees only NULLs in the partitions that are not its own: it returns NULL
+    (quantiles), which COALESCE passes over, or 0 (``counts``), which adds nothing.
+    One scan, bounded state.
+    """
+    if c.small is True:
+        return exact(x, c)
+    if c.small is False:
+        return sketch(x, c)
+    nothing = ibis.null(x.type())
+    mine = exact(ibis.ifelse(c.small, x, nothing), c)
+    theirs = sketch(ibis.ifelse(c.small, nothing, x), c)
+    return mine + theirs if counts else ibis.coalesce(mine, theirs)
+
+
+def _exact_quantiles(x: ir.Column, c: StateContext) -> ir.Scalar:
+    # quantile_cont (DuckDB), percentile_cont (PostgreSQL), percentile (Spark): type 7
+    return x.quantile(c.quantiles)
+
+
+def _sketched_quantiles(x: ir.Column, c: StateContext) -> ir.Scalar:
     # DuckDB's T-Digest took two thirds of the fused scan (2.0 s of 3.2 s on the 2M-row
     # benchmark, 18 numeric columns); a reservoir of 4,096 values per partition takes
-    # about 0.5 s, is exact for smaller partitions, and its rank error (standard
-    # deviation 0.0016 at p01) is far inside the documented 0.02 tolerance. 8,192 values
-    # cost 100 MiB more peak memory on that benchmark for no visible gain.
+    # about 0.5 s and its rank error (standard deviation 0.0016 at p01) is far inside
+    # the documented 0.02 tolerance. Spark: percentile_approx (Greenwald-Khanna).
     if c.sampled_quantiles:
         probabilities = ibis.literal(c.quantiles, type=dt.Array(dt.float64))
-        return _reservoir_quantile(x.cast("float64"), probabilities, QUANTILE_SAMPLE)
+        return _reservoir_quantile(x, probabilities, QUANTILE_SAMPLE)
     return x.approx_quantile(c.quantiles)
+
+
+def _quantiles(x: ir.Column, c: StateContext) -> ir.Scalar:
+    return _small_or_sketch(x.cast("float64"), c, _exact_quantiles, _sketched_quantiles)
 
 
 _POS_INF = ibis.literal(float("inf"))
@@ -119,12 +158,15 @@ def _distinct(x: ir.Column, c: StateContext) -> ir.Scalar:
     # sketch. Strings and integers are normally counted exactly by the value-count
     # query instead (integers of a small known range here, as bit masks); this is
     # the fallback when it does not run.
+    # Every column is counted exactly in small partitions (EXACT_ROWS); a sketch's count
+    # is capped at the non-NULL count afterwards (finish_states).
     bounds = c.bounds(x)
     if bounds is not None and bounds[1] - bounds[0] < SMALL_INTEGER_RANGE:
         return _distinct_by_bits(x, *bounds)
     if c.exact_distinct and x.type().is_integer():
         return x.nunique()
-    return x.approx_nunique()
+    return _small_or_sketch(x, c, lambda v, _: v.nunique(), lambda v, _: v.approx_nunique(),
+                            counts=True)
 
 
 MASK_RANGE = 62
@@ -339,7 +381,11 @@ def finish_states(states: dict[str, object], quantiles: Sequence[float]) -> None
     """Turn the raw states of one column and partition into ``STATES``' own, in place:
     every numeric state from a histogram, or ``mean`` and ``std`` from exact integer
     sums. Python integers: no rounding until the final division, where ``avg`` and
-    ``stddev_samp`` round at every row."""
+    ``stddev_samp`` round at every row. A sketched distinct count is capped at the
+    non-NULL count: HyperLogLog may overshoot a small set, but never a count we know."""
+    distinct, non_null = states.get("distinct"), states.get("non_null")
+    if distinct is not None and non_null is not None and distinct > non_null:
+        states["distinct"] = non_null
     if "histogram" in states:
         states.update(_from_histogram(states.pop("histogram") or {}, quantiles))
         return
@@ -362,8 +408,8 @@ def _moments(n: int, total: int, squares: int) -> dict[str, float | None]:
 def _from_histogram(counts: dict[int, int], quantiles: Sequence[float]) -> dict[str, object]:
     """Every numeric state of an integer column from its value counts.
 
-    Quantiles as DuckDB's ``reservoir_quantile`` picks them from a whole sample: the
-    value at rank ``floor(q * (n - 1))`` of the sorted values.
+    Quantiles as everywhere else (``_exact_quantiles``): linear interpolation between
+    the order statistics at ranks ``floor(h)`` and ``floor(h) + 1``, ``h = q * (n - 1)``.
     """
     values = sorted(counts)
     n = sum(counts.values())
@@ -375,8 +421,15 @@ def _from_histogram(counts: dict[int, int], quantiles: Sequence[float]) -> dict[
     total = sum(v * counts[v] for v in values)
     squares = sum(v * v * counts[v] for v in values)
     below = list(itertools.accumulate(counts[v] for v in values))  # rows up to each value
-    picked = [float(values[bisect.bisect_right(below, math.floor(q * (n - 1)))])
-              for q in quantiles]
+
+    def ranked(rank: int) -> float:  # the order statistic at 0-based ``rank``
+        return float(values[bisect.bisect_right(below, min(rank, n - 1))])
+
+    picked = []
+    for q in quantiles:
+        h = q * (n - 1)
+        low = math.floor(h)
+        picked.append(ranked(low) + (h - low) * (ranked(low + 1) - ranked(low)))
     return {**out, **_moments(n, total, squares), "min": values[0], "max": values[-1],
             "quantiles": picked}
 

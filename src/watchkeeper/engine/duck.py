@@ -58,14 +58,16 @@ def connect(database: str = ":memory:", *, read_only: bool = False):
     """
     con = ibis.duckdb.connect(database, read_only=read_only)
     con.raw_sql("SET enable_progress_bar = false")
+    con.raw_sql("SET enable_external_file_cache = false")
     if database == ":memory:":
         spill = os.path.join(tempfile.gettempdir(),
                              f"watchkeeper-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-        con.raw_sql(f"SET temp_directory = {_quote(spill)}")
+        con.raw_sql(f"SET temp_directory = {quote(spill)}")
     return con
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
+    """A SQL string literal of ``text`` (for paths and settings, never identifiers)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -98,7 +100,7 @@ def memory_budget(con, limit: int):
     try:
         yield
     finally:
-        raw.execute(f"SET memory_limit = {_quote(before)}")
+        raw.execute(f"SET memory_limit = {quote(before)}")
 
 
 def is_interrupt(exc: BaseException) -> bool:

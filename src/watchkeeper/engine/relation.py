@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import PartitionColumnError
 from . import duck
 from .duck import is_interrupt
-from .aggregates import (COUNTED_STRING_STATES, HISTOGRAM_RANGE, QUANTILE_SAMPLE,
+from .aggregates import (COUNTED_STRING_STATES, EXACT_ROWS, HISTOGRAM_RANGE, QUANTILE_SAMPLE,
                          SMALL_INTEGER_RANGE, StateContext, column_states, finish_states,
                          kind_of)
 from .parquet_footers import file_integer_ranges, footer_counts, integer_ranges
@@ -50,6 +50,10 @@ _FLOAT_MODULO = {"duckdb", "pyspark"}
 
 _SAMPLED_QUANTILES = {"duckdb"}
 """Engines whose quantiles come from a reservoir sample (``aggregates._quantiles``)."""
+
+_SKETCHED = {"duckdb", "pyspark"}
+"""Engines that sketch quantiles or float distinct counts in partitions larger than
+``EXACT_ROWS`` (PostgreSQL is exact everywhere)."""
 
 _DUCKDB_BUILTINS = {"duckdb"}
 """Engines with DuckDB's ``bit_count``, ``bitstring_agg``, ``histogram``, ``count_if`` and
@@ -167,15 +171,58 @@ class Relation:
             # Every file left holds only rows of these partitions (or none): the range
             # filter would keep them all, and it costs each query a larger plan to compile.
             return base
-        col = self._partition_column(column, grain, base)
-        as_date = base.schema()[column].is_date()
+        predicate = self._in_runs(column, grain, base, runs)
+        return base if predicate is None else base.filter(predicate)
+
+    def _narrowed(self, column: str, grain: Granularity,
+                  partitions: Sequence[pd.Timestamp] | None,
+                  columns: Sequence[ColumnInfo]) -> ir.Table:
+        """``_restricted`` to the partition column and ``columns``: on a wide table, Ibis
+        then resolves and compiles every later step against these columns, not all of
+        the source's (quadratic in the columns otherwise)."""
+        table = self._restricted(column, grain, partitions)
+        names = [column, *(c.name for c in columns if c.name != column)]
+        if len(names) == len(table.columns):
+            return table
+        return table.select(*names)
+
+    def _in_runs(self, column: str, grain: Granularity, table: ir.Table,
+                 runs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> ir.BooleanValue | None:
+        """Whether a row's partition column lies in one of ``runs``, as ranges on the
+        raw column (None for no runs)."""
+        col = self._partition_column(column, grain, table)
+        as_date = table.schema()[column].is_date()
         predicate = None
         for lo, hi in runs:
             lo_lit = ibis.literal(lo.date() if as_date else lo.to_pydatetime())
             hi_lit = ibis.literal(hi.date() if as_date else hi.to_pydatetime())
             term = (col >= lo_lit) & (col < hi_lit)
             predicate = term if predicate is None else predicate | term
-        return base if predicate is None else base.filter(predicate)
+        return predicate
+
+    def _small_rows(self, column: str, grain: Granularity, table: ir.Table,
+                    row_counts: dict[pd.Timestamp, int] | None,
+                    partitions: Sequence[pd.Timestamp] | None) -> bool | ir.BooleanValue:
+        """``StateContext.small``: True when every partition summarized has at most
+        ``EXACT_ROWS`` rows (or the engine is exact anyway), False when none has (or
+        their sizes are unknown), else a predicate on the rows of the small ones."""
+        if self.backend not in _SKETCHED:
+            return True
+        if row_counts is None:
+            return False
+        due = list(row_counts) if partitions is None else list(partitions)
+        small = sorted(p for p in due if row_counts.get(p, 0) <= EXACT_ROWS)
+        if len(small) == len(due):
+            return True
+        if not small:
+            return False
+        large = sorted(set(due) - set(small))
+        # the shorter list of ranges; rows of no partition (NULL) match neither
+        if len(small) <= len(large):
+            return self._in_runs(column, grain, table,
+                                 list(_contiguous_runs(small, grain.offset)))
+        return ~self._in_runs(column, grain, table,
+                              list(_contiguous_runs(large, grain.offset)))
 
     def _pruned(self, column: str, runs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> ir.Table:
         """Only the Parquet files whose footer range meets the runs, when footers were read.
@@ -312,19 +359,24 @@ class Relation:
     def _integer_columns(self) -> list[str]:
         return [name for name, dtype in self.table.schema().items() if dtype.is_integer()]
 
-    def state_bytes_per_partition(self, columns: Sequence[ColumnInfo]) -> int | None:
-        """What the fused query's aggregate states hold per partition, on engines that run
-        in this process (DuckDB), or None elsewhere (a server manages its own memory).
+    def state_bytes_per_partition(self, columns: Sequence[ColumnInfo],
+                                  rows: int | None = None) -> int | None:
+        """What the fused query's aggregate states hold per partition of at most ``rows``
+        rows (None: any size), on engines that run in this process (DuckDB), or None
+        elsewhere (a server manages its own memory).
 
-        Dominated by the quantile samples: ``QUANTILE_SAMPLE`` values per numeric
-        column, per partition, in each DuckDB thread, at about 16 bytes a value (the
-        8-byte double and the reservoir's bookkeeping, as measured on the benchmark).
-        A histogram column's map is smaller than that and counted as one.
+        Dominated by the quantile states: per numeric column, partition and DuckDB
+        thread, a reservoir of ``QUANTILE_SAMPLE`` values, or every value of a
+        partition small enough for exact quantiles, whichever is fewer, at about 16
+        bytes a value (the 8-byte double and the reservoir's bookkeeping, as measured
+        on the benchmark). A histogram column's map is smaller than that and counted
+        as one.
         """
         if self.backend not in _SAMPLED_QUANTILES or self._duckdb is None:
             return None
         numeric = sum(1 for c in columns if c.kind in (Kind.NUMERIC, Kind.FLOAT))
         names = {c.name for c in columns}
+        values = QUANTILE_SAMPLE if rows is None else min(rows, QUANTILE_SAMPLE)
         # plus the bit strings of integers too wide for a histogram
         # (aggregates._distinct_by_bits)
         ranges = self.small_integer_ranges()
@@ -332,13 +384,18 @@ class Relation:
                    if high - low >= HISTOGRAM_RANGE and name in names)
         threads = int(self._duckdb.con.execute(
             "SELECT current_setting('threads')").fetchone()[0])
-        return (numeric * QUANTILE_SAMPLE * 16 + bits) * max(1, threads)
+        return (numeric * values * 16 + bits) * max(1, threads)
 
     def aggregate_states(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
                          quantiles: Sequence[float],
                          partitions: Sequence[pd.Timestamp] | None = None,
-                         states: StateSet = "all") -> list[dict]:
+                         states: StateSet = "all",
+                         row_counts: dict[pd.Timestamp, int] | None = None) -> list[dict]:
         """One GROUP BY partition query computing every state of every column.
+
+        ``row_counts`` (rows per partition, from :meth:`partition_counts`) lets
+        partitions of at most ``EXACT_ROWS`` rows have exact quantiles and distinct
+        counts on engines that otherwise sketch them; without it they are sketched.
 
         ``states="uncounted"`` leaves out the states that :meth:`value_counts` will
         compute exactly (``counted_states``): string columns drop out of this scan.
@@ -346,14 +403,32 @@ class Relation:
 
         Returns one record per partition: ``{"partition": ts, "row_count": n,
         "states": {column: {state: value}}}``.
+
+        Wide tables run as one query per ``COLUMN_BATCH`` columns: the cost of
+        building, compiling and planning one query grows faster than its number of
+        aggregates, and on columnar sources each query reads only its own columns.
         """
-        table = self._restricted(column, grain, partitions)
+        by_partition: dict[pd.Timestamp, dict] = {}
+        for chunk in _chunks(columns):
+            for record in self._aggregate_chunk(column, grain, chunk, quantiles, partitions,
+                                                states, row_counts):
+                known = by_partition.setdefault(record["partition"], record)
+                if known is not record:
+                    known["states"].update(record["states"])
+        return sorted(by_partition.values(), key=lambda r: r["partition"])
+
+    def _aggregate_chunk(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
+                         quantiles: Sequence[float], partitions: Sequence[pd.Timestamp] | None,
+                         states: StateSet, row_counts: dict[pd.Timestamp, int] | None
+                         ) -> list[dict]:
+        table = self._narrowed(column, grain, partitions, columns)
         ctx = StateContext(quantiles,
                            exact_distinct=_EXACT_DISTINCT_IS_CHEAP.get(self.backend, False),
                            sampled_quantiles=self.backend in _SAMPLED_QUANTILES,
                            float_modulo=self.backend in _FLOAT_MODULO,
                            duckdb_builtins=self.backend in _DUCKDB_BUILTINS,
-                           integer_bounds=self.footer_integer_ranges())
+                           integer_bounds=self.footer_integer_ranges(),
+                           small=self._small_rows(column, grain, table, row_counts, partitions))
         metrics: dict[str, ir.Scalar] = {"row_count": ibis._.count()}
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):
@@ -398,7 +473,13 @@ class Relation:
         columns = [c for c in columns if self.counted_states(c)]
         if not columns:
             return ValueCounts.empty()
-        table = self._restricted(column, grain, partitions)
+        found = [self._value_count_chunk(column, grain, chunk, k, partitions)
+                 for chunk in _chunks(columns)]
+        return found[0] if len(found) == 1 else ValueCounts.merged(found)
+
+    def _value_count_chunk(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
+                           k: int, partitions: Sequence[pd.Timestamp] | None) -> ValueCounts:
+        table = self._narrowed(column, grain, partitions, columns)
         key = self._partition_key(column, grain, table).name(_PARTITION)  # no user name below
         parts = []
         for i, info in enumerate(columns):
@@ -431,15 +512,24 @@ class Relation:
                       partitions: Sequence[pd.Timestamp] | None = None) -> dict[pd.Timestamp, int]:
         """Distinct rows per partition, comparing ``columns`` (NULLs equal), in one query.
 
-        A ``SELECT DISTINCT`` of the rows, counted per partition. Like the value
-        counts, it holds one entry per distinct row, so it runs under the same
-        memory budget; ``profile`` only asks for partitions where no column is unique.
+        On engines with a 64-bit row hash (DuckDB's ``hash`` of a struct of the
+        columns, which hashes every NaN alike and -0.0 as 0.0), the distinct hashes
+        are counted per partition: an entry of 16 bytes per distinct row instead of the
+        row itself, under the same memory budget as the value counts, spilled past it.
+        Two distinct rows of a partition of n rows share a hash with probability about
+        n² / 2⁶⁵ (3 in a million at 10 million rows), which would count one row as a
+        repeat. Elsewhere a ``SELECT DISTINCT`` of the rows, in the server's memory.
+        ``profile`` only asks for partitions where no column is unique.
         """
-        table = self._restricted(column, grain, partitions)
+        table = self._narrowed(column, grain, partitions, columns)
         key = self._partition_key(column, grain, table).name(_PARTITION)
         # Positional aliases: the projection holds no user name, so none can collide.
-        rows = table.select(key, **{f"c{i}": table[c.name] for i, c in enumerate(columns)})
-        rows = rows.distinct()
+        if self.backend in _ROW_HASH:
+            row = ibis.struct({f"c{i}": table[c.name] for i, c in enumerate(columns)})
+            rows = table.select(key, wk_row_hash=row.hash()).distinct()
+        else:
+            rows = table.select(key, **{f"c{i}": table[c.name]
+                                        for i, c in enumerate(columns)}).distinct()
         expr = rows.group_by(_PARTITION).aggregate(distinct_rows=ibis._.count())
         frame = self._execute_budgeted(expr)
         return {to_utc_naive(p): int(n) for p, n in zip(frame[_PARTITION], frame["distinct_rows"])
@@ -449,16 +539,12 @@ class Relation:
         """Run a query whose hash tables grow with the distinct values, under the budget.
 
         Only on a DuckDB connection watchkeeper opened (see ``duck.VALUE_COUNT_MEMORY``).
-        If a plan cannot run within the budget even spilling, it runs again without it.
+        Never again without it: a plan that cannot run within the budget even
+        spilling fails (``QueryFailed``), and the caller falls back to what fits
+        (sketched distinct counts, a notice) rather than to unbounded memory.
         """
-        budgeted = self._duckdb  # None unless watchkeeper opened this DuckDB connection
-        try:
-            limit = duck.memory_budget_bytes(duck.VALUE_COUNT_MEMORY)
-            with duck.memory_budget(budgeted, limit):
-                return self._execute(expr)
-        except QueryFailed as exc:
-            if budgeted is None or "Out of Memory" not in str(exc):
-                raise
+        limit = duck.memory_budget_bytes(duck.VALUE_COUNT_MEMORY)
+        with duck.memory_budget(self._duckdb, limit):
             return self._execute(expr)
 
     def _execute(self, expr: ir.Table) -> pd.DataFrame:
@@ -477,6 +563,7 @@ StateSet = Literal["all", "uncounted", "counted"]
 """Which states :meth:`Relation.aggregate_states` computes, by ``Relation.counted_states``."""
 
 _KEEPS_TOP_K = {"duckdb"}  # engines with arg_min(arg, key, k): a bounded heap per group
+_ROW_HASH = {"duckdb"}  # engines whose hash() of a struct is 64 bits, NULL- and NaN-aware
 _COUNTED_DISTINCT = frozenset({"distinct"})
 _VALUE_COUNT = dt.Struct({"value": "string", "n": "int64"})
 _RANK_KEY = dt.Struct({"neg_n": "int64", "value": "string"})
@@ -539,6 +626,14 @@ class ValueCounts:
 
     top: pd.DataFrame
     states: dict[tuple[str, pd.Timestamp], dict[str, object]]
+
+    @classmethod
+    def merged(cls, parts: Sequence["ValueCounts"]) -> "ValueCounts":
+        """The counts of disjoint sets of columns, together."""
+        states: dict[tuple[str, pd.Timestamp], dict[str, object]] = {}
+        for part in parts:
+            states.update(part.states)
+        return cls(pd.concat([p.top for p in parts], ignore_index=True), states)
 
     @classmethod
     def empty(cls) -> "ValueCounts":
@@ -617,6 +712,16 @@ def _in_range(value) -> pd.Timestamp | None:
     if not _NS_RANGE[0] <= ts <= _NS_RANGE[1]:
         return None
     return ts.as_unit("ns")
+
+
+COLUMN_BATCH = 64
+"""Columns per fused or value-count query. On a 500-column table, one query per 25 to 100
+columns took the same CPU time, one per 200 columns 1.5x, one per 500 columns 5x
+(building, compiling and planning grow faster than the number of aggregates)."""
+
+
+def _chunks(columns: Sequence[ColumnInfo]) -> list[Sequence[ColumnInfo]]:
+    return [columns[i:i + COLUMN_BATCH] for i in range(0, len(columns), COLUMN_BATCH)] or [[]]
 
 
 def _contiguous_runs(starts: Sequence[pd.Timestamp], step: pd.Timedelta):

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import ibis
 
-from . import duck
+from . import duck, staging
 from .._util import redact_url
 from ..errors import EngineUnavailableError, SourceError
 from .relation import Relation
 
-CSV_DATE_FORMAT = "%Y-%m-%d"
+from .staging import CSV_DATE_FORMAT  # noqa: E402  (one rule, also for staged files)
 """The only text a CSV reader takes as a date (docs/sources.md)."""
 
 _FILE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv",
@@ -139,6 +139,7 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
     if not has_glob and not Path(spec.location).is_file():
         raise SourceError(f"no file at {spec.location!r}: check the path")
     con = duck.connect()
+    staged = None
     try:
         if spec.format == "parquet":
             table = con.read_parquet(spec.location)
@@ -146,11 +147,15 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
             # One rule for every file: a date is ISO 8601 (YYYY-MM-DD) or stays text.
             # DuckDB's sniffer otherwise guesses day- or month-first per file, from
             # the values in it, so 01/02/2024 meant February in one file, January in
-            # the next.
-            table = con.read_csv(spec.location, dateformat=CSV_DATE_FORMAT)
+            # the next. The file is staged once (parsed by that rule) when it can be.
+            staged = staging.stage_csv(con, spec.location)
+            table = con.read_parquet(staged.path) if staged else \
+                con.read_csv(spec.location, dateformat=CSV_DATE_FORMAT)
         table.schema()
     except Exception as exc:
         con.disconnect()
+        if staged is not None:
+            staged.remove()
         if duck.is_interrupt(exc):
             raise KeyboardInterrupt from exc
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -158,8 +163,13 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
             f"cannot read {spec.location!r} as {spec.format.upper()} ({first}): "
             "check that the file is a valid, complete " + spec.format.upper() + " file"
         ) from None
-    files = _parquet_files(con, spec) if spec.format == "parquet" else []
-    return Relation(table, backend="duckdb", label=label, close=con.disconnect,
+    if staged is not None:
+        files = [staged.path]
+        close = staging.closing(con.disconnect, staged)
+    else:
+        files = _parquet_files(con, spec) if spec.format == "parquet" else []
+        close = con.disconnect
+    return Relation(table, backend="duckdb", label=label, close=close,
                     parquet_files=files, owned_duckdb=con)
 
 

@@ -130,7 +130,9 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
         return ProfileResult(name, grain, fingerprint, all_partitions, [], _empty_stats(),
                              top_value_frame(pd.DataFrame(), {}), notices)
 
-    batches = _batches(todo, relation.state_bytes_per_partition(columns))
+    row_counts = {p: int(n) for p, n in counts.itertuples(index=False, name=None)}
+    largest = max(row_counts[p] for p in todo)
+    batches = _batches(todo, relation.state_bytes_per_partition(columns, largest))
     records: list[dict] = []
     tops: list[pd.DataFrame] = []
     failed: dict[tuple[str, str], Notice] = {}
@@ -141,7 +143,7 @@ def _profile(relation: Relation, partition_column: str, grain: Granularity, name
         restrict = None if (len(batches) == 1 and len(todo) == len(counts)
                             and not relation.outside_range) else batch
         part, top, more = _summarize(relation, partition_column, grain, columns, restrict,
-                                     top_k)
+                                     top_k, row_counts)
         records += part
         tops.append(top)
         for notice in more:  # one notice per column, not one per batch
@@ -187,8 +189,8 @@ def _changed_partitions(counts: pd.DataFrame, store: Store | None, name: str, fi
 
 
 def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granularity,
-                         columns: Sequence[ColumnInfo], partitions, states: StateSet
-                         ) -> tuple[list[dict], list[Notice]]:
+                         columns: Sequence[ColumnInfo], partitions, states: StateSet,
+                         row_counts: dict | None = None) -> tuple[list[dict], list[Notice]]:
     """Run the fused query; if the engine rejects it, bisect to find the guilty columns.
 
     The normal path is one query. Only when it fails do we split, so one bad
@@ -197,7 +199,7 @@ def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granu
     quantiles = list(QUANTILES.values())
     try:
         return relation.aggregate_states(partition_column, grain, columns, quantiles,
-                                         partitions, states=states), []
+                                         partitions, states=states, row_counts=row_counts), []
     except QueryFailed as exc:
         if relation.forget_integer_ranges():
             # A value outside its footer's range (a file rewritten since the footers
@@ -205,16 +207,16 @@ def _aggregate_isolating(relation: Relation, partition_column: str, grain: Granu
             # overflows a square: summarize those integers the general way instead,
             # without blaming a column.
             return _aggregate_isolating(relation, partition_column, grain, columns, partitions,
-                                        states)
+                                        states, row_counts)
         if len(columns) <= 1:
             if not columns:
                 raise
             return [], [Notice(columns[0].name, f"could not be summarized ({first_line(exc)})")]
     middle = len(columns) // 2
     left, left_notes = _aggregate_isolating(relation, partition_column, grain, columns[:middle],
-                                            partitions, states)
+                                            partitions, states, row_counts)
     right, right_notes = _aggregate_isolating(relation, partition_column, grain,
-                                              columns[middle:], partitions, states)
+                                              columns[middle:], partitions, states, row_counts)
     return _merge(left, right), left_notes + right_notes
 
 
@@ -241,7 +243,8 @@ unless ``WK_MEMORY_BUDGET`` says otherwise."""
 
 
 def _summarize(relation: Relation, partition_column: str, grain: Granularity,
-               columns: Sequence[ColumnInfo], restrict, top_k: int
+               columns: Sequence[ColumnInfo], restrict, top_k: int,
+               row_counts: dict[pd.Timestamp, int]
                ) -> tuple[list[dict], pd.DataFrame, list[Notice]]:
     """Records (states per column, duplicate_fraction) and top values of one batch."""
     # Strings (all their states) and integers (their exact distinct counts; but not
@@ -249,7 +252,7 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
     # are counted by the value-count query when it runs (Relation.counted_states).
     counted = [c for c in columns if relation.counted_states(c)] if top_k > 0 else []
     records, notices = _aggregate_isolating(relation, partition_column, grain, columns, restrict,
-                                            "uncounted" if counted else "all")
+                                            "uncounted" if counted else "all", row_counts)
     failed_names = {n.column for n in notices}
     good = [c for c in columns if c.name not in failed_names]
     if counted:  # again: integers leave the fused counting if their footers proved wrong
@@ -263,7 +266,7 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
             notices.append(Notice("*", f"top values could not be computed ({first_line(exc)}); "
                                        "distinct counts of strings are approximate"))
             fallback, more = _aggregate_isolating(relation, partition_column, grain, counted,
-                                                  restrict, "counted")
+                                                  restrict, "counted", row_counts)
             notices += more
             _add_states(records, fallback)
             lost = {n.column for n in more}
