@@ -83,10 +83,12 @@ class Table:
     rows: dict  # partition -> raw rows
     stats: pd.DataFrame
     tops: pd.DataFrame
+    previous: dict = field(init=False)  # partition -> the partition before it
+    stats_by_part: dict = field(init=False)  # partition -> its statistics
 
-    @property
-    def previous(self) -> dict:
-        return {p: self.parts[i - 1] for i, p in enumerate(self.parts) if i}
+    def __post_init__(self) -> None:
+        self.previous = {p: self.parts[i - 1] for i, p in enumerate(self.parts) if i}
+        self.stats_by_part = {p: g for p, g in self.stats.groupby("partition")}
 
 
 @dataclass
@@ -98,9 +100,15 @@ class Replay:
     tops: pd.DataFrame
     faults: dict = field(default_factory=dict)  # partition -> Injection
     bad_rows: dict = field(default_factory=dict)  # partition -> corrupted rows
+    bad_stats: dict = field(default_factory=dict)  # partition -> re-profiled statistics
 
     def rows(self, partition) -> pd.DataFrame:
         return self.bad_rows.get(partition, self.table.rows[partition])
+
+    def statistics(self, partition) -> pd.DataFrame:
+        if partition in self.bad_stats:
+            return self.bad_stats[partition]
+        return self.table.stats_by_part.get(partition, self.table.stats.iloc[:0])
 
 
 def partition_of(values: pd.Series, grain: str) -> pd.Series:
@@ -151,7 +159,8 @@ def replay(table: Table, seed: int, prevalence: float = PREVALENCE,
             try:
                 bad, cols = inject(table.rows[p], fault, rng, exclude=(table.partition_column,),
                                    previous=table.rows.get(previous.get(p)),
-                                   partition_column=table.partition_column)
+                                   partition_column=table.partition_column,
+                                   shift=p - previous[p] if p in previous else None)
             except wk.UserError:
                 continue  # not eligible in this partition: the next type in the cycle
             injected[p] = Injection(p, fault, cols)
@@ -163,12 +172,16 @@ def replay(table: Table, seed: int, prevalence: float = PREVALENCE,
     frame = pd.concat(list(bad_rows.values()), ignore_index=True)
     bad_stats, bad_tops = _profile(frame, table.name, table.partition_column, table.grain)
     hit = list(injected)
+    strays = set(bad_stats["partition"]) - set(hit)
+    if strays:  # a fault moved rows out of their partition: the replay would be wrong
+        raise RuntimeError(f"{table.name}: injected rows landed in partitions {sorted(strays)}"
+                           " that hold no fault")
     stats = pd.concat([table.stats[~table.stats["partition"].isin(hit)], bad_stats],
                       ignore_index=True).sort_values("partition", kind="stable")
     tops = pd.concat([table.tops[~table.tops["partition"].isin(hit)], bad_tops],
                      ignore_index=True).sort_values("partition", kind="stable")
     return Replay(table, stats.reset_index(drop=True), tops.reset_index(drop=True),
-                  injected, bad_rows)
+                  injected, bad_rows, {p: g for p, g in bad_stats.groupby("partition")})
 
 
 def clean(table: Table) -> Replay:
@@ -220,8 +233,7 @@ class Pairwise:
             columns = [c for c in r.table.rows[p].columns if c != r.table.partition_column]
             hits = self.rule(r.rows(p), r.rows(q), columns)
         else:
-            hits = self.rule(r.stats[r.stats["partition"] == p],
-                             r.stats[r.stats["partition"] == q])
+            hits = self.rule(r.statistics(p), r.statistics(q))
         return Judgement(bool(hits), tuple(h[0] for h in hits))
 
 

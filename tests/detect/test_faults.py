@@ -31,7 +31,8 @@ def today() -> pd.DataFrame:
 
 def hit(rows, fault, column=None, seed=0, previous=None):
     return inject(rows, fault, np.random.default_rng(seed), column=column,
-                  exclude=("order_date",), previous=previous, partition_column="order_date")
+                  exclude=("order_date",), previous=previous, partition_column="order_date",
+                  shift=pd.Timedelta(days=1))
 
 
 class TestFaults:
@@ -235,3 +236,13 @@ class TestSynthetic:
         per_day = a.groupby("order_date").size()
         weekend = per_day[per_day.index.dayofweek >= 5].mean()
         assert weekend > 1.15 * per_day[per_day.index.dayofweek < 5].mean()
+
+
+def test_nulls_in_boolean_and_integer_columns():
+    """NULLs go into boolean and integer columns through nullable dtypes, values kept."""
+    frame = pd.DataFrame({"flag": [True, False] * 20, "n": list(range(40))})
+    for column in ("flag", "n"):
+        out, _ = inject(frame, "nulls", np.random.default_rng(0), column=column)
+        assert out[column].isna().mean() >= 0.09
+        kept = out[column].notna()
+        assert (out[column][kept] == frame[column][kept]).all()

@@ -46,6 +46,8 @@ def _rows(frame: pd.DataFrame, rng: np.random.Generator, low: float, high: float
 def _set(frame: pd.DataFrame, column: str, rows: np.ndarray, value) -> pd.DataFrame:
     out = frame.copy()
     values = out[column].copy()
+    if value is None and values.dtype.kind in "bi":  # NULLs need a nullable dtype
+        values = values.astype("boolean" if values.dtype.kind == "b" else "Int64")
     values.iloc[rows] = value
     out[column] = values
     return out
@@ -192,14 +194,15 @@ def string_truncated(frame, column, rng):
 
 
 def stale_reload(frame, column, rng, previous: pd.DataFrame | None = None,
-                 partition_column: str | None = None):
+                 partition_column: str | None = None, shift: pd.Timedelta | None = None):
     """A rerun that reloaded the previous partition's file: the partition holds a copy of
-    the previous partition's rows, re-dated (only the partition column moves, by the
-    distance between the two partitions; other timestamps keep their stale values)."""
-    if previous is None or len(previous) == 0 or partition_column is None:
+    the previous partition's rows, re-dated (only the partition column moves, by ``shift``,
+    the distance from the previous partition's start to this one's; other timestamps keep
+    their stale values)."""
+    if previous is None or len(previous) == 0 or partition_column is None or shift is None:
         raise ConfigError("fault 'stale_reload' needs the previous partition's rows: "
-                          "pass previous= and partition_column=")
-    offset = frame[partition_column].min() - previous[partition_column].min()
+                          "pass previous=, shift= and partition_column=")
+    offset = shift
     out = previous.copy()
     out[partition_column] = out[partition_column] + offset
     return out.reset_index(drop=True)
@@ -325,13 +328,14 @@ def _is_string(s: pd.Series) -> bool:
 
 def inject(frame: pd.DataFrame, fault: str, rng: np.random.Generator, *,
            column: str | None = None, exclude: tuple[str, ...] = (),
-           previous: pd.DataFrame | None = None, partition_column: str | None = None
-           ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+           previous: pd.DataFrame | None = None, partition_column: str | None = None,
+           shift: pd.Timedelta | None = None) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Corrupt one partition's rows; returns the rows and the column(s) hit (``*`` for table).
 
     ``exclude`` names columns never to touch (the partition column). ``previous`` (the
-    previous partition's rows) and ``partition_column`` are for faults that need them
-    (``stale_reload``); a fault that needs them and lacks them raises ``ConfigError``.
+    previous partition's rows), ``partition_column`` and ``shift`` (from the previous
+    partition's start to this one's) are for faults that need them (``stale_reload``); a
+    fault that needs them and lacks them raises ``ConfigError``.
     """
     try:
         spec = FAULTS[fault]
@@ -348,5 +352,5 @@ def inject(frame: pd.DataFrame, fault: str, rng: np.random.Generator, *,
         return swapped_columns(frame, column, rng, other), (column, other)
     if spec.needs_previous:
         return spec.apply(frame, column, rng, previous=previous,
-                          partition_column=partition_column), (column,)
+                          partition_column=partition_column, shift=shift), (column,)
     return spec.apply(frame, column, rng), (column,)

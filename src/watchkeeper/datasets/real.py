@@ -102,12 +102,15 @@ def movielens() -> Dataset:
                    "dslabs::movielens: 100k movie ratings, weekly partitions 2005-2015")
 
 
-def pizzaplace_hourly() -> Dataset:
-    """The pizzaplace orders at hour grain: only open hours have rows (~11 an hour)."""
+def pizzaplace_hourly(months: int = 3) -> Dataset:
+    """The pizzaplace orders of the first ``months`` months at hour grain: only open hours
+    have rows (~11 an hour, ~13 hours a day)."""
     day = pizzaplace()
-    frame = day.frame.drop(columns=["date"])
+    frame = day.frame[day.frame["date"] < pd.Timestamp("2015-01-01") + pd.DateOffset(
+        months=months)].drop(columns=["date"]).reset_index(drop=True)
     return Dataset("pizzaplace_hourly", frame, "ordered_at", "hour",
-                   "gt::pizzaplace at hour grain: open hours only, ~11 pizzas an hour")
+                   f"gt::pizzaplace at hour grain, first {months} months of 2015: open hours "
+                   "only, ~11 pizzas an hour")
 
 
 def _strings(frame: pd.DataFrame) -> pd.DataFrame:
