@@ -29,7 +29,7 @@ from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 from rich.table import Table as RichTable  # noqa: E402
 
-from watchkeeper.datasets import FAULTS, LOCKBOX_FAULTS  # noqa: E402
+from watchkeeper.datasets import FAULTS, LOCKBOX_FAULTS, names  # noqa: E402
 
 OUT = HERE.parent / ".data"
 QUICK_TABLES = ("pizzaplace", "covid_testing", "small_partitions", "elecdemand")
@@ -229,7 +229,14 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     tables = (args.tables.split(",") if args.tables else
               list(QUICK_TABLES if args.quick else ALL_TABLES))
-    seeds = [int(s) for s in (args.seeds or ("1" if args.quick else "1,2")).split(",")]
+    known = names()
+    if any(t not in known for t in tables):
+        parser.error(f"unknown table(s) {', '.join(t for t in tables if t not in known)}: "
+                     f"use {', '.join(known)}")
+    try:
+        seeds = [int(s) for s in (args.seeds or ("1" if args.quick else "1,2")).split(",")]
+    except ValueError:
+        parser.error(f"--seeds takes comma-separated integers, not {args.seeds!r}")
     wanted = args.methods.split(",")
     unknown = [m for m in wanted if m not in protocol.METHODS]
     if unknown:

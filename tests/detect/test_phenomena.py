@@ -75,3 +75,10 @@ def test_calendar_flags_constant_within_a_day(tables):
 def test_small_partitions(tables):
     """About 30 rows a day."""
     assert 25 <= per_day(tables["small_partitions"]).mean() <= 35
+
+
+def test_often_null_columns(tables):
+    """The coupon, request, referrer and tip columns are 35-60% NULL."""
+    for name, column in (("holidays", "coupon"), ("bursts", "request"),
+                         ("volatile_volume", "referrer"), ("small_partitions", "tip")):
+        assert 0.3 <= tables[name][column].isna().mean() <= 0.65, name

@@ -17,6 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "detection"))
 
+import baselines  # noqa: E402
 import protocol  # noqa: E402
 import run  # noqa: E402
 
@@ -128,3 +129,42 @@ def test_cli_writes_json_with_medians(tmp_path, capsys):
     if not protocol.GATE_PYTHON.exists():
         assert "venv missing" in printed["notes"]["gate"]
     assert set(printed["by_fault"]["design (synthetic)"]["watchkeeper"]) - set(LOCKBOX_FAULTS)
+
+
+class TestAVH:
+    """The AVH baseline: distribution-free bands under a budget, differencing trends."""
+
+    @staticmethod
+    def history(values: dict, days: int) -> "pd.DataFrame":
+        import pandas as pd
+
+        parts = pd.date_range("2024-01-01", periods=days, freq="D")
+        return pd.concat([pd.DataFrame({"partition": parts, "column": column,
+                                        "statistic": stat, "value": v})
+                          for (column, stat), v in values.items()], ignore_index=True)
+
+    def test_quiet_on_noise_and_trend_alerts_on_a_break(self):
+        """Gaussian noise and a steady trend raise no alert; a x0.5 break does, blamed."""
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        days = 200
+        mean = 100 + rng.normal(0, 1, days)
+        rows = 1000 + 5 * np.arange(days) + rng.normal(0, 3, days)  # a trend: differenced
+        mean[150] *= 0.5
+        out = baselines.AVH().backtest(self.history(
+            {("price", "mean"): mean, ("*", "row_count"): rows}, days))
+        alerts = {i for i, (_, alert, _) in enumerate(out, start=14) if alert}
+        assert alerts == {150}
+        assert out[150 - 14][2] == ["price"]
+
+    def test_realized_rate_within_budget_on_clean_noise(self):
+        """On 20 columns of heavy-tailed noise the realized rate stays within the budget."""
+        import numpy as np
+
+        rng = np.random.default_rng(1)
+        days = 400
+        values = {(f"c{i}", "mean"): rng.standard_t(3, days) for i in range(20)}
+        out = baselines.AVH().backtest(self.history(values, days))
+        rate = sum(a for _, a, _ in out) / len(out)
+        assert rate <= 1 / 90

@@ -17,6 +17,9 @@ fault). The same seed gives the same rows. :data:`GENERATORS` lists them by name
 - ``calendar_flags``: 0/1 columns constant within a day (weekend, holiday, month end,
   promotion);
 - ``small_partitions``: about 30 rows a day, small integers, 2-3-valued categories.
+
+Some also hold an often-NULL column (35-60% NULL: a coupon, a special request, a
+referrer, a tip), where added NULLs hide in the natural variance.
 """
 
 from __future__ import annotations
@@ -88,10 +91,12 @@ def holidays_table(seed: int = 0, days: int = DAYS, country: str = "US") -> Data
         gift = 0.4 if holiday or eve or december else 0.1
         kind = rng.choice(["food", "gift", "home"], n, p=[0.6 - gift / 2, gift, 0.4 - gift / 2])
         channel = rng.choice(["store", "delivery"], n, p=[0.4, 0.6] if holiday else [0.7, 0.3])
+        coupon = np.round(rng.uniform(1, 10, n), 0)
+        coupon[rng.random(n) < 0.6] = np.nan  # an often-NULL column
         parts.append(pd.DataFrame({
             "day": day, "kind": kind, "channel": channel,
             "price": np.round(rng.lognormal(3.0, 0.4, n) * ramp, 2),
-            "items": rng.poisson(2, n).astype("int64") + 1}))
+            "items": rng.poisson(2, n).astype("int64") + 1, "coupon": coupon}))
     return _dataset(f"holidays-{seed}", parts,
                     f"seeded orders with {country} public holidays and eves (20-35% fewer "
                     "rows, shifted mix) and a December price ramp")
@@ -141,9 +146,11 @@ def bursts(seed: int = 0, days: int = DAYS) -> Dataset:
             room = np.concatenate([room, np.full(g, rng.choice(["double", "suite"]))])
             price = np.concatenate([price, np.full(g, round(rng.normal(100, 10), 2))])
             lead = np.concatenate([lead, np.full(g, rng.integers(30, 200))])
+        request = rng.choice(["late check-in", "quiet room", "crib", "parking"], len(party))
+        request = np.where(rng.random(len(party)) < 0.45, None, request)  # often NULL
         parts.append(pd.DataFrame({"day": day, "party_size": party.astype("int64"),
                                    "room": room, "price": price,
-                                   "lead_days": lead.astype("int64")}))
+                                   "lead_days": lead.astype("int64"), "request": request}))
     return _dataset(f"bursts-{seed}", parts,
                     "seeded bookings; groups of 5-15 rows sharing one value on ~20% of days")
 
@@ -154,10 +161,12 @@ def volatile_volume(seed: int = 0, days: int = DAYS) -> Dataset:
     parts = []
     for day in _days(days=days):
         n = max(5, int(rng.poisson(300 * rng.lognormal(0.0, 0.45))))
+        referrer = rng.choice(["search", "social", "mail"], n).astype(object)
+        referrer[rng.random(n) < 0.35] = None  # direct visits: often NULL
         parts.append(pd.DataFrame({
             "day": day, "kind": rng.choice(["view", "click", "buy"], n, p=[0.7, 0.25, 0.05]),
             "duration_s": np.round(rng.lognormal(3.0, 1.0, n), 2),
-            "value": np.round(rng.gamma(2.0, 10.0, n), 2)}))
+            "value": np.round(rng.gamma(2.0, 10.0, n), 2), "referrer": referrer}))
     return _dataset(f"volatile_volume-{seed}", parts,
                     "seeded events; daily volume swings by +-40-60%")
 
@@ -211,7 +220,8 @@ def small_partitions(seed: int = 0, days: int = DAYS) -> Dataset:
             "repeat": rng.choice(["yes", "no"], n, p=[0.2, 0.8]),
             "rooms": rng.poisson(2, n).astype("int64") + 1,
             "score": rng.integers(1, 6, n).astype("int64"),
-            "amount": np.round(rng.lognormal(4.0, 0.6, n), 2)}))
+            "amount": np.round(rng.lognormal(4.0, 0.6, n), 2),
+            "tip": np.where(rng.random(n) < 0.5, np.nan, np.round(rng.gamma(2, 2, n), 1))}))
     return _dataset(f"small_partitions-{seed}", parts,
                     "seeded table of ~30 rows a day with small integers and 2-3-valued "
                     "categories")
