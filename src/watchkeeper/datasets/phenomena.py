@@ -29,7 +29,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .real import Dataset
+from .real import Dataset, _strings
 
 START = "2023-01-02"
 DAYS = 365
@@ -39,16 +39,9 @@ def _days(start: str = START, days: int = DAYS) -> pd.DatetimeIndex:
     return pd.date_range(start, periods=days, freq="D")
 
 
-def _frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    frame = pd.concat(parts, ignore_index=True)
-    for col in frame.columns:
-        if frame[col].dtype == object:
-            frame[col] = frame[col].astype("string")
-    return frame
-
-
 def _dataset(name: str, parts: list[pd.DataFrame], description: str) -> Dataset:
-    return Dataset(name, _frame(parts), "day", "day", description)
+    return Dataset(name, _strings(pd.concat(parts, ignore_index=True)), "day", "day",
+                   description)
 
 
 def zero_inflated(seed: int = 0, days: int = DAYS) -> Dataset:

@@ -36,6 +36,14 @@ def _rdata(package: str, item: str) -> pd.DataFrame:
     return frame.drop(columns=[c for c in ("rownames",) if c in frame.columns])
 
 
+def _strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as pandas' string dtype (what the engines read back)."""
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].astype("string")
+    return frame
+
+
 def pizzaplace() -> Dataset:
     raw = _rdata("gt", "pizzaplace")
     frame = pd.DataFrame({
@@ -54,11 +62,8 @@ def pizzaplace() -> Dataset:
 def mpls_stops() -> Dataset:
     raw = _rdata("carData", "MplsStops")
     stopped = pd.to_datetime(raw["date"], utc=True).dt.tz_convert(None)
-    frame = raw.drop(columns=["date", "idNum"]).assign(
-        day=stopped.dt.normalize(), stopped_at=stopped)
-    for col in frame.columns:
-        if frame[col].dtype == object:
-            frame[col] = frame[col].astype("string")
+    frame = _strings(raw.drop(columns=["date", "idNum"]).assign(
+        day=stopped.dt.normalize(), stopped_at=stopped))
     return Dataset("mpls_stops", frame, "day", "day",
                    "carData::MplsStops: Minneapolis police stops in 2017 (~140 a day)")
 
@@ -111,13 +116,6 @@ def pizzaplace_hourly(months: int = 3) -> Dataset:
     return Dataset("pizzaplace_hourly", frame, "ordered_at", "hour",
                    f"gt::pizzaplace at hour grain, first {months} months of 2015: open hours "
                    "only, ~11 pizzas an hour")
-
-
-def _strings(frame: pd.DataFrame) -> pd.DataFrame:
-    for col in frame.columns:
-        if frame[col].dtype == object:
-            frame[col] = frame[col].astype("string")
-    return frame
 
 
 def covid_testing() -> Dataset:
