@@ -12,7 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import KEYS, fmt  # noqa: E402
+from run import DESIGN_ALL, KEYS, fmt  # noqa: E402
 
 from watchkeeper.datasets import FAULTS, LOCKBOX_FAULTS  # noqa: E402
 
@@ -29,6 +29,8 @@ def render(report: dict) -> str:
     for group, summary in groups.items():
         lines += [f"\n**{group}** (watchkeeper; last columns: the baselines' F1)\n",
                   "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        if group == DESIGN_ALL:
+            lines[-3] = f"\n**{group}**: median and worst over both design groups\n"
         for name, t in tables.items():
             if t["group"] != group or "watchkeeper" not in t["pooled"]:
                 continue

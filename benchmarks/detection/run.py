@@ -37,6 +37,7 @@ ALL_TABLES = (*protocol.DESIGN_REAL, *protocol.DESIGN_SYNTHETIC, *protocol.LOCKB
 KEYS = ("precision", "recall", "f1", "fa_per_30", "top3")
 WORSE_IS_HIGHER = {"fa_per_30"}
 FAULT_METHODS = ("watchkeeper", "avh", "gate")  # printed by fault type
+DESIGN_ALL = "design (all)"  # real and synthetic design tables together
 
 
 def run_table(name: str, seeds: list[int], methods: dict, notes: dict, dataset=None,
@@ -82,8 +83,9 @@ def run_table(name: str, seeds: list[int], methods: dict, notes: dict, dataset=N
 def summarize(results: dict, methods: list[str]) -> dict:
     """Worst table and median over tables per group and method, and the lockbox gap."""
     summary = {}
-    for group in protocol.GROUPS:
-        tables = [t for t in results.values() if t["group"] == group]
+    for group in (*protocol.GROUPS, DESIGN_ALL):
+        tables = [t for t in results.values() if t["group"] == group
+                  or (group == DESIGN_ALL and t["group"].startswith("design"))]
         if not tables:
             continue
         summary[group] = {}
@@ -164,6 +166,18 @@ def print_report(report: dict, console: Console) -> None:
                 f"{fmt(groups[m][label]['f1'])} ({fmt(groups[m][label]['fa_per_30'], 1)})"
                 if m in groups else "-" for m in shown))
         console.print(ft)
+    methods = [m for m in methods if m not in report["notes"]]
+    st = RichTable(title="Median (worst) table per group: F1, false alarms per 30 clean")
+    st.add_column("group")
+    for m in methods:
+        st.add_column(m, justify="right")
+    for group, by_method in report["summary"]["groups"].items():
+        st.add_row(group, *(
+            f"{fmt(by_method[m]['median']['f1'])} ({fmt(by_method[m]['worst']['f1'])}), "
+            f"{fmt(by_method[m]['median']['fa_per_30'], 1)} "
+            f"({fmt(by_method[m]['worst']['fa_per_30'], 1)})" if m in by_method else "-"
+            for m in methods))
+    console.print(st)
     gap = report["summary"]["gap_lockbox_minus_design_real"]
     if gap:
         gt = RichTable(title="Lockbox gap: median over lockbox tables minus median over "
