@@ -1,11 +1,12 @@
 """Runs GATE (PyPI ``gate-drift``, ``cluster=False``) inside benchmarks/detection/.venv-gate.
 
-gate-drift pins polars 0.17 and pulls torch, so it cannot share our venv. run.py
-writes the raw rows as Parquet, calls this script with the GATE venv's Python, and
-reads one JSON line per judged partition back.
+gate-drift pins polars 0.17 and pulls torch, so it cannot share our venv. The benchmark
+writes the replayed raw rows (faults substituted) as Parquet, calls this script with the
+GATE venv's Python, and reads one JSON line per judged partition back; each partition is
+judged against the summaries of the partitions before it, faulty ones included.
 
-Input folder: clean.parquet (rows, ``__pidx`` = partition number), cases.parquet
-(corrupted rows, ``__case`` id, ``__pidx``), meta.json (columns, partitions to judge).
+Input folder: rows.parquet (rows, ``__pidx`` = partition number), meta.json (columns,
+partitions to judge).
 """
 
 import json
@@ -30,33 +31,19 @@ def top_columns(result, k=3):
 def main(folder: str) -> None:
     folder = Path(folder)
     meta = json.loads((folder / "meta.json").read_text())
-    columns = meta["columns"]
-    clean = pd.read_parquet(folder / "clean.parquet")
-    summaries = gate.summarize(clean, columns=columns, partition_key="__pidx")
+    rows = pd.read_parquet(folder / "rows.parquet")
+    summaries = gate.summarize(rows, columns=meta["columns"], partition_key="__pidx")
     by_index = {int(s.partition): s for s in summaries}
-    out = open(folder / "results.jsonl", "w")
-    for pidx in meta["judge"]:
-        previous = [by_index[i] for i in sorted(by_index) if i < pidx]
-        if len(previous) < 5 or pidx not in by_index:
-            continue
-        started = time.perf_counter()
-        result = gate.detect_drift(by_index[pidx], previous, cluster=False)
-        out.write(json.dumps({"kind": "clean", "pidx": pidx, "alert": bool(result.is_drifted),
-                              "score": float(result.score), "top": top_columns(result),
-                              "seconds": time.perf_counter() - started}) + "\n")
-    cases = pd.read_parquet(folder / "cases.parquet")
-    for case_id, rows in cases.groupby("__case"):
-        pidx = int(rows["__pidx"].iloc[0])
-        previous = [by_index[i] for i in sorted(by_index) if i < pidx]
-        if len(previous) < 5:
-            continue
-        started = time.perf_counter()
-        current = gate.summarize(rows.drop(columns="__case"), previous_summaries=previous)[0]
-        result = gate.detect_drift(current, previous, cluster=False)
-        out.write(json.dumps({"kind": "case", "case": int(case_id), "alert": bool(result.is_drifted),
-                              "score": float(result.score), "top": top_columns(result),
-                              "seconds": time.perf_counter() - started}) + "\n")
-    out.close()
+    with open(folder / "results.jsonl", "w") as out:
+        for pidx in meta["judge"]:
+            previous = [by_index[i] for i in sorted(by_index) if i < pidx]
+            if len(previous) < 5 or pidx not in by_index:
+                continue
+            started = time.perf_counter()
+            result = gate.detect_drift(by_index[pidx], previous, cluster=False)
+            out.write(json.dumps({"pidx": pidx, "alert": bool(result.is_drifted),
+                                  "score": float(result.score), "top": top_columns(result),
+                                  "seconds": time.perf_counter() - started}) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,337 +1,308 @@
-"""The detection benchmark (issue 4): one command, one table per dataset and method.
+"""The detection benchmark: faults at a realistic prevalence, design set and lockbox.
 
-    .venv/bin/python benchmarks/detection/run.py [--quick] [--datasets a,b] [--no-gate]
+    .venv/bin/python benchmarks/detection/run.py [--quick] [--tables a,b] [--seeds 1,2]
+        [--methods watchkeeper,avh] [--format json] [--no-speed]
 
-Protocol (docs/benchmarks.md, "Detection (issue 4)"):
-1. profile the clean dataset through ``watchkeeper.profile``;
-2. backtest every method on the clean history: warnings or worse there are false
-   alarms (reported per 30 judged partitions, after a common warm-up);
-3. for each fault type, corrupt the raw rows of random partitions after the warm-up,
-   re-profile them, and judge each against the clean history before it. Each faulty
-   partition is paired with the same partition uncorrupted: precision, recall and F1
-   count alerts on both;
-4. "top 3": of the detected faults, how often a faulty column is among the first 3
-   columns the method blames (``*`` for table-level faults).
+Per table and seed, 10% of the judged partitions get one injected fault each and every
+method backtests the one replayed series in time order (``protocol.py`` has the protocol,
+``LOCKBOX.md`` the design/lockbox split). Also a clean-only run per table: the realized
+false-alarm rate per partition against the method's configured budget. Counts are pooled
+over seeds (summed); the JSON written to ``benchmarks/.data/`` also holds every seed's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import baselines  # noqa: E402
+import protocol  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import Progress  # noqa: E402
+from rich.table import Table as RichTable  # noqa: E402
 
-import watchkeeper as wk  # noqa: E402
-from watchkeeper.datasets import FAULTS, inject, load  # noqa: E402
-from watchkeeper.detect import OnlineNormalDetector, RobustDetector, Severity  # noqa: E402
+from watchkeeper.datasets import FAULTS, LOCKBOX_FAULTS, names  # noqa: E402
 
-GATE_PYTHON = HERE / ".venv-gate" / "bin" / "python"
-DEFAULT_DATASETS = ("pizzaplace", "mpls_stops", "birthdays", "seattle_pets", "synthetic")
-WARMUP = {"day": 60, "week": 40, "hour": 72}
-METHODS = ("watchkeeper", "gate", "tfdv", "ks_chi2", "deequ_online_normal", "coverage_drop")
-
-
-@dataclass
-class Case:
-    id: int
-    fault: str
-    partition: pd.Timestamp
-    columns: tuple[str, ...]
-    rows: pd.DataFrame
-    stats: pd.DataFrame | None = None
-    tops: pd.DataFrame | None = None
+OUT = HERE.parent / ".data"
+QUICK_TABLES = ("pizzaplace", "covid_testing", "small_partitions", "elecdemand")
+ALL_TABLES = (*protocol.DESIGN_REAL, *protocol.DESIGN_SYNTHETIC, *protocol.LOCKBOX)
+KEYS = ("precision", "recall", "f1", "fa_per_30", "top3")
+WORSE_IS_HIGHER = {"fa_per_30"}
+FAULT_METHODS = ("watchkeeper", "avh", "gate")  # printed by fault type
+DESIGN_ALL = "design (all)"  # real and synthetic design tables together
 
 
-@dataclass
-class Tally:
-    clean_alerts: int = 0
-    clean_judged: int = 0
-    tp: int = 0
-    fn: int = 0
-    fp: int = 0
-    top3_hits: int = 0
-    seconds: list = field(default_factory=list)
-    by_fault: dict = field(default_factory=dict)
-
-    def add_case(self, fault: str, alert: bool, top: list[str], truth: tuple[str, ...]) -> None:
-        hit = self.by_fault.setdefault(fault, [0, 0])
-        hit[1] += 1
-        if alert:
-            self.tp += 1
-            hit[0] += 1
-            self.top3_hits += any(c in truth for c in top[:3])
-        else:
-            self.fn += 1
-
-    def row(self) -> dict:
-        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
-        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else float("nan")
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
-        return {"precision": p, "recall": r, "f1": f1,
-                "fa_per_30": 30 * self.clean_alerts / max(1, self.clean_judged),
-                "top3": self.top3_hits / self.tp if self.tp else float("nan"),
-                "ms": 1000 * float(np.mean(self.seconds)) if self.seconds else float("nan")}
-
-
-def partition_of(values: pd.Series, grain: str) -> pd.Series:
-    ts = pd.to_datetime(values)
-    if grain == "hour":
-        return ts.dt.floor("h")
-    day = ts.dt.normalize()
-    return day - pd.to_timedelta(day.dt.day_of_week, unit="D") if grain == "week" else day
-
-
-def make_cases(ds, parts: list[pd.Timestamp], key: pd.Series, per_fault: int,
-               rng: np.random.Generator) -> list[Case]:
-    cases, groups = [], ds.frame.groupby(key)
-    for fault in FAULTS:
-        chosen = rng.choice(len(parts), size=min(per_fault, len(parts)), replace=False)
-        for i in chosen:
-            rows = groups.get_group(parts[i])
-            try:
-                bad, cols = inject(rows, fault, rng, exclude=(ds.partition_column,))
-            except wk.UserError:
-                # No column this fault can hit in this partition (e.g. no category of >= 5%
-                # of rows to merge): skipped, so a table without one gets no such cases.
-                continue
-            cases.append(Case(len(cases), fault, parts[i], cols, bad))
-    return cases
-
-
-def profile_cases(ds, cases: list[Case]) -> None:
-    """Re-profile corrupted partitions, several per call (partitions distinct within a batch)."""
-    pending = list(cases)
-    while pending:
-        batch, seen = [], set()
-        for c in pending:
-            if c.partition not in seen:
-                batch.append(c)
-                seen.add(c.partition)
-        pending = [c for c in pending if c not in batch]
-        frame = pd.concat([c.rows for c in batch], ignore_index=True)
-        result = wk.profile(frame, partition_column=ds.partition_column,
-                            granularity=ds.granularity)
-        stats, tops = result.statistics, result.top_values
-        by_part = dict(tuple(stats.groupby("partition")))
-        tops_by_part = dict(tuple(tops.groupby("partition"))) if len(tops) else {}
-        for c in batch:
-            c.stats = by_part.get(c.partition, stats.iloc[:0])
-            c.tops = tops_by_part.get(c.partition, tops.iloc[:0])
-
-
-def run_detector(make, clean: pd.DataFrame, judged: set, cases: list[Case], tally: Tally,
-                 tops: pd.DataFrame | None = None) -> None:
-    """``tops`` (clean top values) go to detectors that take them: the live path passes
-    the stored top values too (alerts/check.py)."""
-    with_tops = {} if tops is None else {"top_values": tops}
-    clean_verdict = {v.partition: v for v in make().backtest(clean, **with_tops)}
-    for p, v in clean_verdict.items():
-        if p in judged:
-            tally.clean_judged += 1
-            tally.clean_alerts += v.severity >= Severity.WARNING
-    for c in cases:
-        started = time.perf_counter()
-        if tops is None:
-            verdict = make().fit(clean[clean["partition"] < c.partition]).judge(c.stats)[0]
-        else:
-            verdict = make().fit(clean[clean["partition"] < c.partition],
-                                 top_values=tops[tops["partition"] < c.partition]
-                                 ).judge(c.stats, top_values=c.tops)[0]
-        tally.seconds.append(time.perf_counter() - started)
-        tally.add_case(c.fault, verdict.severity >= Severity.WARNING,
-                       [e.column for e in verdict.columns], c.columns)
-        tally.fp += clean_verdict[c.partition].severity >= Severity.WARNING
-
-
-def run_raw(rule, ds, key: pd.Series, parts, judged: set, cases: list[Case], tally: Tally) -> None:
-    columns = [c for c in ds.frame.columns if c != ds.partition_column]
-    groups = ds.frame.groupby(key)
-    previous = {p: parts[i - 1] for i, p in enumerate(parts) if i}
-    alert_clean = {}
-    for p in parts:
-        if p in judged or any(c.partition == p for c in cases):
-            alert_clean[p] = bool(rule(groups.get_group(p), groups.get_group(previous[p]), columns))
-    for p in judged:
-        tally.clean_judged += 1
-        tally.clean_alerts += alert_clean[p]
-    for c in cases:
-        started = time.perf_counter()
-        hits = rule(c.rows, groups.get_group(previous[c.partition]), columns)
-        tally.seconds.append(time.perf_counter() - started)
-        tally.add_case(c.fault, bool(hits), [h[0] for h in hits], c.columns)
-        tally.fp += alert_clean[c.partition]
-
-
-def run_coverage(clean: pd.DataFrame, parts, judged: set, cases: list[Case], tally: Tally) -> None:
-    by_part = dict(tuple(clean.groupby("partition")))
-    previous = {p: parts[i - 1] for i, p in enumerate(parts) if i}
-    for p in judged:
-        tally.clean_judged += 1
-        tally.clean_alerts += bool(baselines.coverage_drop(by_part[p], by_part[previous[p]]))
-    for c in cases:
-        started = time.perf_counter()
-        hits = baselines.coverage_drop(c.stats, by_part[previous[c.partition]])
-        tally.seconds.append(time.perf_counter() - started)
-        tally.add_case(c.fault, bool(hits), [h[0] for h in hits], c.columns)
-        tally.fp += bool(baselines.coverage_drop(by_part[c.partition],
-                                                 by_part[previous[c.partition]]))
-
-
-def _gate_frame(frame: pd.DataFrame, partition_column: str) -> pd.DataFrame:
-    out = frame.drop(columns=[partition_column]).copy()
-    for c in out.columns:
-        s = out[c]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            out[c] = (s.astype("int64") // 10**6).astype("Int64")  # GATE takes int/float/string
-        elif pd.api.types.is_string_dtype(s) or s.dtype == object:
-            out[c] = s.astype(object).where(s.notna(), None)
+def run_table(name: str, seeds: list[int], methods: dict, notes: dict, dataset=None,
+              prevalence: float = protocol.PREVALENCE) -> dict:
+    """Every method on one table: per-seed counts, pooled metrics, the clean-only run."""
+    started = time.perf_counter()
+    table = protocol.prepare(name, dataset)
+    out = {"group": protocol.group_of(name), "grain": table.grain,
+           "partitions": len(table.parts), "judged": len(table.judged),
+           "median_rows": float(statistics.median(len(r) for r in table.rows.values())),
+           "seeds": {}, "pooled": {}, "clean_run": {}, "seconds": {}}
+    replays = {s: protocol.replay(table, s, prevalence) for s in seeds}
+    for s, r in replays.items():
+        out["seeds"][s] = {"faults": [{"partition": str(i.partition), "fault": i.fault,
+                                       "columns": list(i.columns)} for i in r.faults.values()],
+                           "methods": {}}
+    for method, run in methods.items():
+        if method in notes:
+            continue
+        began = time.perf_counter()
+        try:
+            clean = protocol.clean_rate(run(protocol.clean(table)), table)
+            pooled = None
+            for s, r in replays.items():
+                counts = protocol.score(run(r), r)
+                out["seeds"][s]["methods"][method] = counts
+                pooled = counts if pooled is None else protocol.add(pooled, counts)
+        except protocol.GateUnavailable as why:
+            notes[method] = str(why)
+            continue
+        budget = protocol.BUDGETS.get(method, lambda: None)()
+        rate = protocol.budget_rate(budget)
+        clean.update(budget=budget if budget is None or isinstance(budget, str)
+                     else float(budget), budget_rate=rate,
+                     ratio=clean["rate"] / rate if rate else None)
+        out["clean_run"][method] = clean
+        out["pooled"][method] = {"counts": pooled, "metrics": protocol.metrics(pooled["main"])}
+        out["seconds"][method] = time.perf_counter() - began
+    out["seconds"]["total"] = time.perf_counter() - started
     return out
 
 
-def run_gate(ds, key: pd.Series, parts, judged: set, cases: list[Case], tally: Tally) -> str:
-    if not GATE_PYTHON.exists():
-        return "GATE venv missing (benchmarks/detection/.venv-gate): see docs/benchmarks.md"
-    index = {p: i for i, p in enumerate(parts)}
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        clean = _gate_frame(ds.frame, ds.partition_column).assign(__pidx=key.map(index).to_numpy())
-        clean.to_parquet(tmp / "clean.parquet", index=False)
-        rows = [_gate_frame(c.rows, ds.partition_column).assign(__case=c.id, __pidx=index[c.partition])
-                for c in cases]
-        pd.concat(rows, ignore_index=True).to_parquet(tmp / "cases.parquet", index=False)
-        wanted = sorted({index[p] for p in judged} | {index[c.partition] for c in cases})
-        (tmp / "meta.json").write_text(json.dumps({"columns": [c for c in clean.columns
-                                                               if c != "__pidx"],
-                                                   "judge": wanted}))
-        done = subprocess.run([str(GATE_PYTHON), str(HERE / "gate_worker.py"), str(tmp)],
-                              capture_output=True, text=True)
-        if done.returncode:
-            return "GATE failed: " + done.stderr.strip().splitlines()[-1]
-        results = [json.loads(line) for line in (tmp / "results.jsonl").read_text().splitlines()]
-    clean_alert = {r["pidx"]: r["alert"] for r in results if r["kind"] == "clean"}
-    for p in judged:
-        tally.clean_judged += 1
-        tally.clean_alerts += clean_alert.get(index[p], False)
-    by_case = {r["case"]: r for r in results if r["kind"] == "case"}
-    for c in cases:
-        r = by_case[c.id]
-        tally.seconds.append(r["seconds"])
-        tally.add_case(c.fault, r["alert"], r["top"], c.columns)
-        tally.fp += clean_alert.get(index[c.partition], False)
-    return ""
+def summarize(results: dict, methods: list[str]) -> dict:
+    """Worst table and median over tables per group and method, and the lockbox gap."""
+    summary = {}
+    for group in (*protocol.GROUPS, DESIGN_ALL):
+        tables = [t for t in results.values() if t["group"] == group
+                  or (group == DESIGN_ALL and t["group"].startswith("design"))]
+        if not tables:
+            continue
+        summary[group] = {}
+        for m in methods:
+            rows = [t["pooled"][m]["metrics"] for t in tables if m in t["pooled"]]
+            if not rows:
+                continue
+            med, worst = {}, {}
+            for k in KEYS:
+                values = [r[k] for r in rows if not math.isnan(r[k])]
+                med[k] = statistics.median(values) if values else math.nan
+                pick = max if k in WORSE_IS_HIGHER else min
+                worst[k] = pick(values) if values else math.nan
+            summary[group][m] = {"median": med, "worst": worst, "tables": len(rows)}
+    gap = {}
+    if "lockbox" in summary and "design (real)" in summary:
+        for m, s in summary["lockbox"].items():
+            d = summary["design (real)"].get(m)
+            if d:
+                gap[m] = {k: s["median"][k] - d["median"][k] for k in KEYS}
+    return {"groups": summary, "gap_lockbox_minus_design_real": gap}
 
 
-def benchmark(name: str, per_fault: int, seed: int, use_gate: bool,
-              methods: tuple[str, ...] = METHODS) -> tuple[dict, str]:
-    ds = load(name)
-    key = partition_of(ds.frame[ds.partition_column], ds.granularity)
-    profiled = wk.profile(ds.frame, partition_column=ds.partition_column,
-                          granularity=ds.granularity)
-    clean, clean_tops = profiled.statistics, profiled.top_values
-    clean["partition"] = pd.to_datetime(clean["partition"])
-    clean_tops["partition"] = pd.to_datetime(clean_tops["partition"])
-    parts = sorted(key.unique())
-    judged_parts = parts[WARMUP[ds.granularity]:]
-    judged = set(judged_parts)
-    rng = np.random.default_rng(seed)
-    cases = make_cases(ds, judged_parts, key, per_fault, rng)
-    profile_cases(ds, cases)
-    tallies = {m: Tally() for m in METHODS if m in methods}
-    runs = {
-        "watchkeeper": lambda t: run_detector(RobustDetector, clean, judged, cases, t, clean_tops),
-        "deequ_online_normal": lambda t: run_detector(OnlineNormalDetector, clean, judged,
-                                                      cases, t),
-        "tfdv": lambda t: run_raw(baselines.tfdv, ds, key, parts, judged, cases, t),
-        "ks_chi2": lambda t: run_raw(baselines.ks_chi2, ds, key, parts, judged, cases, t),
-        "coverage_drop": lambda t: run_coverage(clean, parts, judged, cases, t),
-    }
-    note = ""
-    for method, tally in tallies.items():
-        if method == "gate":
-            note = run_gate(ds, key, parts, judged, cases, tally) if use_gate else "skipped"
-        else:
-            runs[method](tally)
-    if note or "gate" not in methods:
-        tallies.pop("gate", None)
-    info = f"{ds.name}: {len(parts)} partitions ({ds.granularity}), {len(judged)} judged clean, " \
-           f"{len(cases)} faulty cases over {len({c.fault for c in cases})} fault types"
-    return {"info": info, "note": note, "tallies": tallies}, info
+def by_fault(results: dict, methods: list[str]) -> dict:
+    """Recall (detected, injected, top-3 hits) per fault type, pooled per group."""
+    out = {}
+    for t in results.values():
+        for m in methods:
+            if m not in t["pooled"]:
+                continue
+            counts = t["pooled"][m]["counts"]
+            rows = {**counts["main"]["by_fault"], **counts["lockbox_faults"]}
+            dest = out.setdefault(t["group"], {}).setdefault(m, {})
+            for f, v in rows.items():
+                dest[f] = [a + b for a, b in zip(dest.get(f, [0, 0, 0]), v)]
+    return out
 
 
-def fmt(x: float, digits: int = 2) -> str:
-    return "n/a" if x != x else f"{x:.{digits}f}"
+def fmt(x, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return f"{x:.{digits}f}"
 
 
-def print_tables(results: dict, markdown: bool) -> None:
-    head = ("method", "precision", "recall", "F1", "false alarms/30", "top-3", "ms/partition")
-    for name, res in results.items():
-        print(f"\n### {res['info']}" if markdown else f"\n== {res['info']}")
-        if res["note"]:
-            print(f"note: {res['note']}")
-        rows = [(m, *(fmt(t.row()[k]) for k in ("precision", "recall", "f1", "fa_per_30", "top3")),
-                 fmt(t.row()["ms"], 1)) for m, t in res["tallies"].items()]
-        if markdown:
-            print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
-            for r in rows:
-                print("| " + " | ".join(r) + " |")
-        else:
-            print("".join(f"{h:>17}" for h in head))
-            for r in rows:
-                print("".join(f"{v:>17}" for v in r))
-    print("\nRecall per fault type (watchkeeper / gate):" if not markdown else
-          "\n### Recall per fault type (watchkeeper / GATE)")
-    faults = list(FAULTS)
-    if markdown:
-        print("| dataset | " + " | ".join(faults) + " |\n|" + "---|" * (len(faults) + 1))
-    for name, res in results.items():
+def print_report(report: dict, console: Console) -> None:
+    results, methods = report["tables"], report["config"]["methods"]
+    for group in protocol.GROUPS:
+        tables = {n: t for n, t in results.items() if t["group"] == group}
+        if not tables:
+            continue
+        main = "watchkeeper" if "watchkeeper" in methods else methods[0]
+        rt = RichTable(title=f"{group}: {main} (seeds {report['config']['seeds']} pooled; "
+                             "alerts = warning or worse)")
+        for h in ("table", "grain", "parts", "rows/part", "faulty", "precision", "recall",
+                  "F1", "FA/30", "top-3", "clean FA rate", "budget"):
+            rt.add_column(h, justify="right" if h != "table" else "left")
+        for n, t in tables.items():
+            if main not in t["pooled"]:
+                continue
+            m, c = t["pooled"][main]["metrics"], t["clean_run"][main]
+            rt.add_row(n, t["grain"], str(t["partitions"]), f"{t['median_rows']:.0f}",
+                       str(m["faulty"]), *(fmt(m[k]) for k in KEYS), fmt(c["rate"], 3),
+                       fmt(c["budget_rate"], 3))
+        _summary_rows(rt, report["summary"]["groups"].get(group, {}).get(main), 5, 5)
+        console.print(rt)
+        ft = RichTable(title=f"{group}: F1 of every method (false alarms per 30 clean)")
+        ft.add_column("table")
+        shown = [m for m in methods if any(m in t["pooled"] for t in tables.values())]
+        for m in shown:
+            ft.add_column(m, justify="right")
+        for n, t in tables.items():
+            ft.add_row(n, *(f"{fmt(t['pooled'][m]['metrics']['f1'])} "
+                            f"({fmt(t['pooled'][m]['metrics']['fa_per_30'], 1)})"
+                            if m in t["pooled"] else "-" for m in shown))
+        groups = report["summary"]["groups"].get(group, {})
+        for label in ("median", "worst"):
+            ft.add_row(f"[bold]{label}", *(
+                f"{fmt(groups[m][label]['f1'])} ({fmt(groups[m][label]['fa_per_30'], 1)})"
+                if m in groups else "-" for m in shown))
+        console.print(ft)
+    methods = [m for m in methods if m not in report["notes"]]
+    st = RichTable(title="Median (worst) table per group: F1, false alarms per 30 clean")
+    st.add_column("group")
+    for m in methods:
+        st.add_column(m, justify="right")
+    for group, by_method in report["summary"]["groups"].items():
+        st.add_row(group, *(
+            f"{fmt(by_method[m]['median']['f1'])} ({fmt(by_method[m]['worst']['f1'])}), "
+            f"{fmt(by_method[m]['median']['fa_per_30'], 1)} "
+            f"({fmt(by_method[m]['worst']['fa_per_30'], 1)})" if m in by_method else "-"
+            for m in methods))
+    console.print(st)
+    gap = report["summary"]["gap_lockbox_minus_design_real"]
+    if gap:
+        gt = RichTable(title="Lockbox gap: median over lockbox tables minus median over "
+                             "design (real) tables")
+        gt.add_column("method")
+        for k in KEYS:
+            gt.add_column(k, justify="right")
+        for m, g in gap.items():
+            gt.add_row(m, *(f"{g[k]:+.2f}" if not math.isnan(g[k]) else "n/a" for k in KEYS))
+        console.print(gt)
+    _print_faults(report, console)
+    for m, why in report["notes"].items():
+        console.print(f"[yellow]note[/]: {m} skipped: {why}")
+
+
+def _summary_rows(rt: RichTable, s: dict | None, lead: int, tail: int) -> None:
+    if not s:
+        return
+    for label in ("median", "worst"):
+        rt.add_row(f"[bold]{label}", *[""] * (lead - 1), *(fmt(s[label][k]) for k in KEYS),
+                   *[""] * (tail - 3))
+
+
+def _print_faults(report: dict, console: Console) -> None:
+    faults = report["by_fault"]
+    methods = [m for m in report["config"]["methods"] if m in FAULT_METHODS]
+    ft = RichTable(title="Recall by fault type (detected/injected), pooled over tables and "
+                         "seeds; lockbox fault types last (every method: the JSON)")
+    ft.add_column("fault")
+    cols = [(g, m) for g in faults for m in methods if m in faults[g]]
+    for g, m in cols:
+        ft.add_column(f"{m}\n{g.replace('design ', '')}", justify="right")
+    for f in [*[f for f in FAULTS if f not in LOCKBOX_FAULTS], *LOCKBOX_FAULTS]:
         cells = []
-        for f in faults:
-            parts = []
-            for m in ("watchkeeper", "gate"):
-                t = res["tallies"].get(m)
-                hit = t.by_fault.get(f) if t else None
-                parts.append(f"{hit[0]}/{hit[1]}" if hit else "-")
-            cells.append(" / ".join(parts))
-        print(("| " + name + " | " + " | ".join(cells) + " |") if markdown
-              else f"{name:>14}: " + ", ".join(f"{f}={c}" for f, c in zip(faults, cells)))
+        for g, m in cols:
+            v = faults[g][m].get(f)
+            cells.append(f"{v[0]}/{v[1]}" if v else "-")
+        ft.add_row(f"{f} (lockbox)" if f in LOCKBOX_FAULTS else f, *cells)
+    console.print(ft)
 
 
-def main(argv=None) -> None:
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=HERE).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
+def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 faulty partitions per fault type")
-    parser.add_argument("--per-fault", type=int, default=10)
-    parser.add_argument("--datasets", default=",".join(DEFAULT_DATASETS))
-    parser.add_argument("--seed", type=int, default=4)
-    parser.add_argument("--no-gate", action="store_true")
-    parser.add_argument("--methods", default=",".join(METHODS),
-                        help="comma-separated subset of " + ", ".join(METHODS))
-    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a smoke run: {', '.join(QUICK_TABLES)}, seed 1, no speed test")
+    parser.add_argument("--tables", default=None, help="comma-separated tables (default: all "
+                        "design and lockbox tables)")
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 1,2)")
+    parser.add_argument("--methods", default=",".join(protocol.METHODS),
+                        help="comma-separated subset of " + ", ".join(protocol.METHODS))
+    parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--out", default=None, help="JSON results path (default "
+                        "benchmarks/.data/detection-<time>.json)")
     args = parser.parse_args(argv)
-    per_fault = 3 if args.quick else args.per_fault
-    results = {}
-    for name in args.datasets.split(","):
-        started = time.perf_counter()
-        results[name], info = benchmark(name, per_fault, args.seed, not args.no_gate,
-                                        tuple(args.methods.split(",")))
-        print(f"{info} [{time.perf_counter() - started:.0f}s]", file=sys.stderr)
-    print_tables(results, args.markdown)
-    if not args.no_speed:
+    tables = (args.tables.split(",") if args.tables else
+              list(QUICK_TABLES if args.quick else ALL_TABLES))
+    known = names()
+    if any(t not in known for t in tables):
+        parser.error(f"unknown table(s) {', '.join(t for t in tables if t not in known)}: "
+                     f"use {', '.join(known)}")
+    try:
+        seeds = [int(s) for s in (args.seeds or ("1" if args.quick else "1,2")).split(",")]
+    except ValueError:
+        parser.error(f"--seeds takes comma-separated integers, not {args.seeds!r}")
+    wanted = args.methods.split(",")
+    unknown = [m for m in wanted if m not in protocol.METHODS]
+    if unknown:
+        parser.error(f"unknown method(s) {', '.join(unknown)}: use "
+                     f"{', '.join(protocol.METHODS)}")
+    methods = {m: protocol.METHODS[m] for m in wanted}
+    wide = None if sys.stdout.isatty() else 180  # Rich's 80 columns truncate when piped
+    console = Console(stderr=args.format == "json", width=wide)
+    notes, results = {}, {}
+    started = time.perf_counter()
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("detection benchmark", total=len(tables))
+        for name in tables:
+            progress.update(task, description=f"{name}")
+            results[name] = run_table(name, seeds, methods, notes)
+            progress.advance(task)
+    report = {"config": {"tables": tables, "seeds": seeds, "methods": wanted,
+                         "prevalence": protocol.PREVALENCE, "warmup": protocol.WARMUP,
+                         "commit": _commit(), "pooled": "counts summed over seeds",
+                         "seconds": time.perf_counter() - started},
+              "tables": results, "notes": notes}
+    report["summary"] = summarize(results, wanted)
+    report["by_fault"] = by_fault(results, wanted)
+    if not (args.quick or args.no_speed):
         import speed
 
-        speed.main(markdown=args.markdown)
+        report["speed"] = speed.main(quiet=args.format == "json")
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = Path(args.out) if args.out else OUT / f"detection-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    report = _plain(report)
+    path.write_text(json.dumps(report, indent=1))
+    if args.format == "json":
+        print(json.dumps(report))
+    else:
+        print_report(report, console)
+        console.print(f"raw results: {path} ({report['config']['seconds']:.0f} s)")
+    return report
+
+
+def _plain(x):
+    """JSON-ready: NaN becomes null, numpy scalars Python numbers, keys strings."""
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if hasattr(x, "item"):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if x is None or isinstance(x, (bool, int, float, str)):
+        return x
+    return str(x)
 
 
 if __name__ == "__main__":

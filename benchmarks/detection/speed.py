@@ -1,4 +1,4 @@
-"""Speed target of issue 4: 1,000 columns x 730 daily partitions.
+"""The detector's speed target: 1,000 columns x 730 daily partitions.
 
 Scoring the newest partition against the history must take < 1 s, a backtest of
 every partition < 30 s. The history is a synthetic long frame shaped exactly like
@@ -42,7 +42,7 @@ def history(columns: int = 1000, partitions: int = 730, seed: int = 0) -> pd.Dat
     return pd.concat(parts, ignore_index=True)
 
 
-def main(markdown: bool = False) -> dict:
+def main(markdown: bool = False, quiet: bool = False) -> dict:
     frame = history()
     last = frame["partition"].max()
     past, newest = frame[frame["partition"] < last], frame[frame["partition"] == last]
@@ -55,6 +55,8 @@ def main(markdown: bool = False) -> dict:
     done = time.perf_counter()
     out = {"rows": len(frame), "fit_s": fitted - started, "judge_s": judged - fitted,
            "fit_and_judge_s": judged - started, "backtest_s": done - judged}
+    if quiet:
+        return out
     title = f"Speed: 1,000 columns x 730 partitions ({len(frame):,} summary rows)"
     if markdown:
         print(f"\n### {title}\n| step | seconds | target |\n|---|---|---|")
