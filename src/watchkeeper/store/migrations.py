@@ -242,6 +242,43 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
     (7, "no secondary indexes in DuckDB stores", [
         ("duckdb", f"DROP INDEX IF EXISTS {name}") for name in _DUCKDB_SECONDARY_INDEXES
     ]),
+    # Pipelines: runs, what each registered model version read, and its stage history.
+    # MLflow keeps the models and their metrics; these keep what MLflow does not.
+    (8, "pipeline runs, model lineage and stage changes", [
+        """CREATE TABLE wk_pipeline_runs (
+            run_id VARCHAR PRIMARY KEY,
+            pipeline VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            model_version VARCHAR,
+            mlflow_run_id VARCHAR,
+            selection VARCHAR NOT NULL,
+            params VARCHAR NOT NULL,
+            metrics VARCHAR NOT NULL,
+            skipped VARCHAR NOT NULL,
+            reasons VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE wk_model_lineage (
+            model_name VARCHAR NOT NULL,
+            model_version VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            table_name VARCHAR NOT NULL,
+            partition_start TIMESTAMP NOT NULL,
+            role VARCHAR NOT NULL,
+            row_count BIGINT,
+            fingerprint VARCHAR,
+            snapshot_id VARCHAR)""",
+        """CREATE TABLE wk_model_stages (
+            change_id VARCHAR PRIMARY KEY,
+            model_name VARCHAR NOT NULL,
+            alias VARCHAR NOT NULL,
+            model_version VARCHAR,
+            previous_version VARCHAR,
+            action VARCHAR NOT NULL,
+            reason VARCHAR,
+            user_name VARCHAR NOT NULL,
+            changed_at TIMESTAMP NOT NULL)""",
+    ]),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
