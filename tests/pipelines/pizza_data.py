@@ -42,9 +42,12 @@ def orders(days: int = 45) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def make_project(root: Path, *, days: int = 45, corrupt: int | None = None,
-                 pipelines: dict | None = None) -> PizzaProject:
+                 pipelines: dict | None = None, mlflow_db: Path | None = None) -> PizzaProject:
     """``root`` with both tables as Parquet, registered, with the SLO check; with
-    ``corrupt=i``, a tenth of day ``i``'s orders have pizzas = -1 (a critical SLO fails)."""
+    ``corrupt=i``, a tenth of day ``i``'s orders have pizzas = -1 (a critical SLO fails).
+    ``mlflow_db`` is an empty MLflow store to start from (see conftest)."""
+    import shutil
+
     import watchkeeper as wk
 
     features, labels = orders(days)
@@ -61,6 +64,8 @@ def make_project(root: Path, *, days: int = 45, corrupt: int | None = None,
     if pipelines:
         project.extra["pipelines"] = pipelines
     project.save()
+    if mlflow_db is not None:
+        shutil.copyfile(mlflow_db, root / ".watchkeeper" / "mlflow.db")
     return PizzaProject(root, [pd.Timestamp(d).date().isoformat() for d in day_list])
 
 

@@ -12,14 +12,15 @@ from watchkeeper.pipelines import Registry, lineage, model_lineage
 
 from pizza_data import make_project, orders, revenue_pipeline
 
-CORRUPT = 40  # 2015-02-10: a tenth of its orders say pizzas = -1 (a critical SLO fails)
+CORRUPT = 30  # 2015-01-31: a tenth of its orders say pizzas = -1 (a critical SLO fails)
 
 
 @pytest.fixture(scope="module")
-def ran(tmp_path_factory):
-    """One project, one run of the revenue pipeline over 45 days with day 40 corrupted."""
+def ran(tmp_path_factory, mlflow_template):
+    """One project, one run of the revenue pipeline over 35 days with day 30 corrupted."""
     root = tmp_path_factory.mktemp("pizza")
-    project = make_project(root, corrupt=CORRUPT, pipelines={"revenue": revenue_pipeline()})
+    project = make_project(root, days=35, corrupt=CORRUPT, mlflow_db=mlflow_template,
+                           pipelines={"revenue": revenue_pipeline()})
     return project, wk.run("revenue", project=root)
 
 
@@ -41,10 +42,10 @@ class TestGating:
         assert [row["partition"] for row in result.per_partition] == result.eval
         assert all(row["rows"] > 30 and row["rmse"] > 0 for row in result.per_partition)
 
-    def test_too_few_valid_partitions_block_the_run(self, workdir):
+    def test_too_few_valid_partitions_block_the_run(self, workdir, mlflow_template):
         """Windows that need every day cannot skip the corrupted one: blocked, nothing
         registered, and the blocked run is recorded with its reason."""
-        make_project(workdir, days=25, corrupt=20,
+        make_project(workdir, days=25, corrupt=20, mlflow_db=mlflow_template,
                      pipelines={"revenue": revenue_pipeline(windows={"train": 20, "eval": 5})})
         result = wk.run("revenue")
         assert result.status == "blocked" and not result.ok and result.version is None
@@ -70,9 +71,10 @@ class TestGating:
 
 
 class TestMovingWindows:
-    def test_a_new_day_moves_both_windows(self, tmp_path):
+    def test_a_new_day_moves_both_windows(self, tmp_path, mlflow_template):
         """When a day arrives, eval gains it and loses its oldest day; train follows."""
-        make_project(tmp_path, days=30, pipelines={"revenue": revenue_pipeline()})
+        make_project(tmp_path, days=30, mlflow_db=mlflow_template,
+                     pipelines={"revenue": revenue_pipeline()})
         first = wk.run("revenue", project=tmp_path)
         features, labels = orders(31)
         features.to_parquet(tmp_path / "order_features.parquet", index=False)
@@ -83,9 +85,10 @@ class TestMovingWindows:
         assert second.train == first.train[1:] + [first.eval[0]]
         assert (first.version, second.version) == ("1", "2")
 
-    def test_labels_arriving_late_keep_windows_on_labelled_days(self, tmp_path):
+    def test_labels_arriving_late_keep_windows_on_labelled_days(self, tmp_path, mlflow_template):
         """Days whose labels have not arrived are not trained or evaluated on."""
-        make_project(tmp_path, days=30, pipelines={"revenue": revenue_pipeline()})
+        make_project(tmp_path, days=30, mlflow_db=mlflow_template,
+                     pipelines={"revenue": revenue_pipeline()})
         _, labels = orders(27)
         labels.to_parquet(tmp_path / "order_labels.parquet", index=False)
         result = wk.run("revenue", project=tmp_path)
@@ -110,7 +113,7 @@ class TestRegistration:
         project, result = ran
         model = Registry(wk.Project.find(project.root)).load("revenue", result.version)
         assert model.get_params()["alpha"] == result.selection.params["alpha"]
-        features, _ = orders(45)
+        features, _ = orders(35)
         X = features[["pizzas", "large_share", "veggie_share", "hour"]].head(5)
         assert model.predict(X).shape == (5,)
 
@@ -130,9 +133,10 @@ class TestRegistration:
 
 class TestNothingHalfDone:
     def test_failure_after_registering_removes_the_version_and_keeps_aliases(
-            self, tmp_path, monkeypatch):
+            self, tmp_path, monkeypatch, mlflow_template):
         """A run that fails while recording lineage leaves no version and no alias change."""
-        make_project(tmp_path, days=25, pipelines={"revenue": revenue_pipeline()})
+        make_project(tmp_path, days=25, mlflow_db=mlflow_template,
+                     pipelines={"revenue": revenue_pipeline()})
         first = wk.run("revenue", project=tmp_path)
         registry = Registry(wk.Project.find(tmp_path))
 
@@ -145,11 +149,13 @@ class TestNothingHalfDone:
         assert [v["version"] for v in registry.versions("revenue")] == [first.version]
         assert registry.aliases("revenue") == {"challenger": first.version}
 
-    def test_failure_while_logging_registers_nothing(self, tmp_path, monkeypatch):
+    def test_failure_while_logging_registers_nothing(self, tmp_path, monkeypatch,
+                                                    mlflow_template):
         """A model MLflow cannot log leaves no version; its MLflow run is marked FAILED."""
         import mlflow.sklearn
 
-        make_project(tmp_path, days=25, pipelines={"revenue": revenue_pipeline()})
+        make_project(tmp_path, days=25, mlflow_db=mlflow_template,
+                     pipelines={"revenue": revenue_pipeline()})
 
         def broken(*args, **kwargs):
             raise OSError("disk full")

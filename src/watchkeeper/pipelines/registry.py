@@ -14,7 +14,8 @@ through their scikit-learn APIs too). Stages are registered-model aliases:
 this registry only, never from a URI a caller passes.
 
 MLflow is imported lazily (it takes a second or two), so other ``wk`` commands
-never pay for it, and its logging is kept out of watchkeeper's output.
+never pay for it; its logging is kept out of watchkeeper's output, and its usage
+telemetry is off unless ``MLFLOW_DISABLE_TELEMETRY=false`` is set.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def quiet() -> Iterator[None]:
     levels = {name: logging.getLogger(name).level for name in _QUIET}
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # MLflow sends usage telemetry over the network unless told not to; watchkeeper
+    # makes no network calls the user did not configure (set it to false to opt in).
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in _QUIET:
