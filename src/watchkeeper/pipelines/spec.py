@@ -207,6 +207,9 @@ class PipelineSpec:
         if not isinstance(self.folds, int) or self.folds < 2:
             raise ConfigError(f"{where}: folds must be a whole number >= 2 (used by "
                               "selection: averaged)")
+        if self.schedule is not None and len(str(self.schedule).split()) != 5:
+            raise ConfigError(f"{where}: schedule {self.schedule!r} is not a cron line of five "
+                              "fields, e.g. '0 6 * * *'")
         if self.search.kind not in SEARCH_KINDS:
             raise ConfigError(f"{where}: search.kind {self.search.kind!r} is not one of "
                               f"{', '.join(SEARCH_KINDS)}")
