@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..engine import Granularity, open_source, parse_source
-from ..engine.rows import column_names, partition_starts, read_partitions
 from ..errors import ConfigError
+from . import lineage
+from .sources import reader
 from .spec import PipelineSpec, Source
 
 _PART = "__wk_partition"
+_Y = "__wk_y"
 
 
 @dataclass(frozen=True)
@@ -38,46 +39,30 @@ class Dataset:
 
 
 class Inputs:
-    """The pipeline's tables, opened once per run: their partitions, gating, and rows."""
+    """The pipeline's tables, opened once per run: their partitions, gating, rows, lineage."""
 
-    def __init__(self, spec: PipelineSpec, project) -> None:
+    def __init__(self, spec: PipelineSpec, project, store) -> None:
         self.spec = spec
-        self.project = project
-        self.tables = {}
-        for source in spec.sources:
-            if source.table not in project.tables:
-                known = ", ".join(sorted(project.tables)) or "none"
-                raise ConfigError(f"pipeline {spec.name!r} reads table {source.table!r}, which "
-                                  f"is not registered (registered: {known}): register it with "
-                                  "wk table add")
-            self.tables[source.table] = project.tables[source.table]
-        self._relations = {}
-
-    def relation(self, table: str):
-        if table not in self._relations:
-            spec = self.tables[table]
-            self._relations[table] = open_source(parse_source(spec.source, self.project.root),
-                                                 label=f"table {table!r}")
-        return self._relations[table]
-
-    def grain(self, table: str) -> Granularity:
-        return Granularity.parse(self.tables[table].granularity)
+        self.readers = {s.table: reader(s.table, project, store) for s in spec.sources}
 
     def close(self) -> None:
-        for relation in self._relations.values():
-            relation.close()
-        self._relations.clear()
+        for r in self.readers.values():
+            r.close()
+
+    @property
+    def grain(self):
+        return self.readers[self.spec.features[0].table].grain
 
     def check_columns(self) -> None:
         """Every key, feature and label column exists (a spec mistake otherwise)."""
-        grains = {self.grain(t) for t in self.tables}
+        grains = {r.grain for r in self.readers.values()}
         if len(grains) > 1:
             raise ConfigError(f"pipeline {self.spec.name!r} joins tables of different "
                               f"granularities ({', '.join(sorted(g.value for g in grains))}): "
                               "use tables of one granularity")
-        for source in self.spec.sources:
-            names = column_names(self.relation(source.table))
-            is_label = source is self.spec.sources[-1]
+        for i, source in enumerate(self.spec.sources):
+            names = self.readers[source.table].columns()
+            is_label = i == len(self.spec.sources) - 1
             for kind, cols in (("entity key", source.entity),
                                ("time key", (source.time,) if source.time else ()),
                                ("label column" if is_label else "feature column",
@@ -88,18 +73,32 @@ class Inputs:
                         f"pipeline {self.spec.name!r}: {kind} {missing[0]!r} is not a column "
                         f"of table {source.table!r} (columns: {', '.join(names[:15])}): fix "
                         f"the pipeline's {'label' if is_label else 'features'} section")
-            if _PART in names:
-                raise ConfigError(f"table {source.table!r} has a column named {_PART!r}, "
+            clash = {_PART, _Y} & set(names)
+            if clash:
+                raise ConfigError(f"table {source.table!r} has a column named {clash.pop()!r}, "
                                   "which watchkeeper reserves: rename it")
 
     def partitions(self) -> list[pd.Timestamp]:
         """The partitions every input table has (labels arrive late: no label, no row)."""
         common = None
-        for table, spec in self.tables.items():
-            found = set(partition_starts(self.relation(table), spec.partition_column,
-                                         self.grain(table)))
+        for r in self.readers.values():
+            found = set(r.partitions())
             common = found if common is None else common & found
         return sorted(common or ())
+
+    def gate(self, partitions: list[pd.Timestamp]) -> dict[pd.Timestamp, list[str]]:
+        """The window planner's gate: every input table; reasons prefixed by the table."""
+        blocked: dict[pd.Timestamp, list[str]] = {}
+        for name, r in self.readers.items():
+            for start, reasons in r.gate(partitions).items():
+                blocked.setdefault(pd.Timestamp(start), []).extend(f"{name}: {x}"
+                                                                   for x in reasons)
+        return blocked
+
+    def reads(self, train, evaluation) -> list[lineage.Read]:
+        """What identifies every partition read, per table, as lineage rows."""
+        return [read for r in self.readers.values()
+                for read in r.reads({"train": list(train), "eval": list(evaluation)})]
 
     def load(self, partitions: Sequence[pd.Timestamp]) -> Dataset:
         """The joined rows of ``partitions``."""
@@ -108,26 +107,22 @@ class Inputs:
         frame = frames[0]
         for other, source in zip(frames[1:], self.spec.features[1:]):
             frame = frame.merge(other, on=_keys(source), how="inner", suffixes=("", "_dup"))
-        target = self._read(label.source, partitions).rename(columns={label.column: "__wk_y"})
+        target = self._read(label.source, partitions).rename(columns={label.column: _Y})
         frame = frame.merge(target, on=_keys(label.source), how="inner")
-        frame = frame[frame["__wk_y"].notna()].reset_index(drop=True)
+        frame = frame[frame[_Y].notna()].reset_index(drop=True)
         keys = {k for s in self.spec.sources for k in _keys(s)}
-        X = frame.drop(columns=[c for c in frame.columns if c in keys or c == "__wk_y"
+        X = frame.drop(columns=[c for c in frame.columns if c in keys or c == _Y
                                 or c.endswith("_dup")])
-        return Dataset(X, frame["__wk_y"].to_numpy(),
-                       frame[_PART].to_numpy(dtype="datetime64[ns]"))
+        return Dataset(X, frame[_Y].to_numpy(), frame[_PART].to_numpy(dtype="datetime64[ns]"))
 
     def _read(self, source: Source, partitions) -> pd.DataFrame:
-        table = self.tables[source.table]
-        relation = self.relation(source.table)
+        r = self.readers[source.table]
         keys = [*source.entity, *([source.time] if source.time else [])]
         if source.columns is not None:
             columns = [*keys, *source.columns]
         else:
-            columns = [c for c in column_names(relation) if c != table.partition_column
-                       or c in keys]
-        frame, starts = read_partitions(relation, table.partition_column,
-                                        self.grain(source.table), partitions, columns)
+            columns = [c for c in r.columns() if c != r.partition_column or c in keys]
+        frame, starts = r.read(partitions, columns)
         frame[_PART] = starts
         return frame
 

@@ -28,7 +28,7 @@ from .registry import Registry
 from .rollout import StageChange, auto_promote
 from .selection import Selection, per_partition, select
 from .spec import PipelineSpec, load_pipeline
-from .windows import WindowPlan, plan_windows
+from .windows import plan_windows
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,12 @@ def run(pipeline, project=None, *, selection: str | None = None, store=None,
     registry = registry if registry is not None else Registry(project)
     started = pd.Timestamp.utcnow().tz_localize(None).to_pydatetime()
     run_id = uuid.uuid4().hex[:16]
-    inputs = Inputs(spec, project)
+    inputs = Inputs(spec, project, store)
     try:
         inputs.check_columns()
-        grain = inputs.grain(spec.features[0].table)
+        grain = inputs.grain
         plan = plan_windows(inputs.partitions(), spec.train_partitions, spec.eval_partitions,
-                            _gate(spec, project, store), where=f"pipeline {spec.name!r}")
+                            inputs.gate, where=f"pipeline {spec.name!r}")
         skipped = {grain.format(p): r for p, r in plan.skipped.items()}
         base = dict(pipeline=spec.name, run_id=run_id, train=[grain.format(p) for p in plan.train],
                     eval=[grain.format(p) for p in plan.eval], skipped=skipped)
@@ -103,17 +103,18 @@ def run(pipeline, project=None, *, selection: str | None = None, store=None,
                                started_at=started)
             return RunResult(status="blocked", reasons=reasons, **base)
         train, evaluation = inputs.load(plan.train), inputs.load(plan.eval)
+        _check_rows(spec, train, evaluation)
+        reads = inputs.reads(plan.train, plan.eval)
     finally:
         inputs.close()
-    _check_rows(spec, train, evaluation)
     chosen = select(spec.selection, spec.build, spec.search.candidates(), spec.metric, train,
                     evaluation, folds=spec.folds, eval_size=spec.eval_partitions)
     model = spec.build(chosen.params).fit(train.X, train.y)
     metrics = {m: _plain(spec_metric.score(model, evaluation.X, evaluation.y))
                for m, spec_metric in _metrics(spec)}
     parts = per_partition(model, [m for _, m in _metrics(spec)], evaluation, grain.format)
-    version, mlflow_run = _register(spec, registry, store, project, model, chosen, metrics,
-                                    plan, run_id, started, skipped)
+    version, mlflow_run = _register(spec, registry, store, model, chosen, metrics, reads,
+                                    run_id, started, skipped)
     result = RunResult(status="ok", selection=chosen, metrics=metrics, per_partition=parts,
                        version=version, mlflow_run_id=mlflow_run, **base)
     if spec.promotion.auto:
@@ -122,26 +123,6 @@ def run(pipeline, project=None, *, selection: str | None = None, store=None,
                               else float("nan"), evaluation)
         result = dataclasses.replace(result, promotion=change)
     return result
-
-
-def _gate(spec: PipelineSpec, project, store):
-    """The window planner's gate: every input table, one batch per call."""
-    from ..triggers.gate import gate_many
-
-    tables = list(dict.fromkeys(s.table for s in spec.sources))
-
-    def gate(partitions: list[pd.Timestamp]) -> dict[pd.Timestamp, list[str]]:
-        blocked: dict[pd.Timestamp, list[str]] = {}
-        for table in tables:
-            for decision in gate_many(table, partitions, for_="train", project=project,
-                                      store=store):
-                if not decision.allowed:
-                    start = pd.Timestamp(decision.partition)
-                    blocked.setdefault(start, []).extend(f"{table}: {r}"
-                                                         for r in decision.reasons)
-        return blocked
-
-    return gate
 
 
 def _check_rows(spec: PipelineSpec, train: Dataset, evaluation: Dataset) -> None:
@@ -163,11 +144,10 @@ def _plain(value: float) -> float | None:
     return None if value != value else float(value)
 
 
-def _register(spec: PipelineSpec, registry: Registry, store, project, model,
-              chosen: Selection, metrics: dict, plan: WindowPlan, run_id: str, started,
-              skipped: dict) -> tuple[str, str]:
+def _register(spec: PipelineSpec, registry: Registry, store, model, chosen: Selection,
+              metrics: dict, reads: list, run_id: str, started, skipped: dict
+              ) -> tuple[str, str]:
     """Register, record lineage, move ``challenger``: all of it, or none of it."""
-    reads = _reads(spec, project, store, plan)
     params = {**dict(spec.params), **chosen.params}
     version, mlflow_run = registry.log_and_register(
         spec.name, model, model_import=spec.model, params=params,
@@ -197,17 +177,6 @@ def _undo(registry: Registry, store, name: str, version: str, previous: str | No
             step()
         except Exception:  # noqa: BLE001  (undo as much as possible; the cause is re-raised)
             pass
-
-
-def _reads(spec: PipelineSpec, project, store, plan: WindowPlan) -> list[lineage.Read]:
-    out = []
-    for table in dict.fromkeys(s.table for s in spec.sources):
-        known = lineage.fingerprints(store, table, plan.partitions)
-        for role, parts in (("train", plan.train), ("eval", plan.eval)):
-            for p in parts:
-                rows, fingerprint = known.get(pd.Timestamp(p), (None, None))
-                out.append(lineage.Read(table, p, role, rows, fingerprint))
-    return out
 
 
 def _user() -> str:
