@@ -169,3 +169,34 @@ class TestNothingHalfDone:
             [registry.client.get_experiment_by_name("watchkeeper/revenue").experiment_id])
         assert [r.info.status for r in runs] == ["FAILED"]
         assert lineage.runs(wk.Project.find(tmp_path).store(), "revenue").empty
+
+
+class TestManagedInputs:
+    def test_managed_feature_table_is_gated_and_its_snapshot_recorded(
+            self, tmp_path, mlflow_template):
+        """A managed feature table: the day whose ingest failed a critical check is skipped,
+        and the lineage holds a snapshot id that reads exactly the partitions used back."""
+        made = make_project(tmp_path, days=22, corrupt=20, mlflow_db=mlflow_template,
+                            pipelines={"revenue": revenue_pipeline(
+                                features=[{"table": "features_m", "entity": ["order_id"]}])})
+        found = wk.Project.find(tmp_path)
+        found.extra["managed"] = {"features_m": {"partition_column": "date"}}
+        found.extra["slos"]["tables"]["features_m"] = found.extra["slos"]["tables"][
+            "order_features"]
+        found.save()
+        features = pd.read_parquet(tmp_path / "order_features.parquet")
+        table = wk.managed_table("features_m", tmp_path)
+        for day, rows in features.groupby("date"):
+            table.ingest(rows, partition=day)
+        result = wk.run("revenue", project=tmp_path)
+        bad = made.days[20]
+        assert result.ok and list(result.skipped) == [bad]
+        assert "pizzas_positive" in result.skipped[bad][0]
+        reads = lineage.reads(found.store(), "revenue", result.version)
+        managed = reads[reads["table_name"] == "features_m"]
+        [snapshot] = managed["snapshot_id"].unique()
+        again = table.read(snapshot=snapshot, format="pandas")
+        used = sorted(result.train + result.eval)
+        assert sorted(again["date"].dt.date.astype(str).unique()) == used
+        labels = reads[reads["table_name"] == "order_labels"]
+        assert labels["snapshot_id"].isna().all() and labels["fingerprint"].notna().all()
