@@ -1,7 +1,9 @@
-"""``wk run``, ``wk model list|shadow|promote|rollback``, ``wk lineage``: pipelines.
+"""``wk run``, ``wk model list|shadow|promote|rollback``, ``wk lineage``, ``wk predict``,
+``wk trace``: pipelines.
 
 Exit codes suit cron, Airflow and Dagster: 0 done; 1 blocked (too few valid
-partitions for a run; a promotion refused because a critical incident is open on
+partitions for a run; a partition the gate refuses to serve; a batch a guard rejects;
+a promotion refused because a critical incident is open on
 the version's inputs); 2 bad input (a spec mistake, an unknown model or version).
 """
 
@@ -198,3 +200,65 @@ def lineage(model: ModelArg, fmt: FormatOpt = Format.text) -> None:
                  f"{incident['status']}) on {', '.join(p[:10] for p in incident['partitions'])}")
     for partition, reasons in found["skipped"].items():
         _say(f"  skipped {partition}: {'; '.join(reasons)}", "yellow")
+
+
+@app.command("predict")
+def predict_partition(
+    pipeline: Annotated[str, typer.Argument(help="A pipeline with a champion version.")],
+    partition: Annotated[str, typer.Option(help="The partition of the feature tables to "
+                                                "score, e.g. 2015-03-01.")],
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Score a partition with the champion (and the shadow), guard it, log it; exit 1 when
+    the gate blocks the partition or a guard rejects the batch."""
+    from ..pipelines import predict
+    from ..triggers import BatchRejected
+
+    project, store, registry = _context()
+    try:
+        result = predict(pipeline, partition, project, store=store, registry=registry)
+    except BatchRejected as exc:
+        _say(f"rejected: {pipeline} {partition}", "bold red")
+        for reason in exc.reasons:
+            _say(f"  - {reason}")
+        sys.exit(1)
+    if fmt is Format.json:
+        typer.echo(json.dumps(result.to_dict(), default=str))
+    elif result.ok:
+        shadow = f", shadow version {result.shadow_version}" if result.shadow_version else ""
+        _say(f"{pipeline} {result.partition}: batch {result.batch_id}, {result.rows} rows "
+             f"scored by version {result.version}{shadow}, logged in {result.table}", "green")
+    else:
+        _say(f"blocked: {pipeline} {result.partition}", "bold red")
+        for reason in result.reasons:
+            _say(f"  - {reason}")
+    if not result.ok:
+        sys.exit(1)
+
+
+@app.command("trace")
+def trace_batch(batch: Annotated[str, typer.Argument(help="A prediction batch id (wk predict "
+                                                          "prints it).")],
+                fmt: FormatOpt = Format.text) -> None:
+    """Which model version produced a prediction batch, from which partitions, and the
+    data that trained that version."""
+    from ..pipelines import trace
+
+    project, store, registry = _context()
+    found = trace(batch, project, store=store, registry=registry)
+    if fmt is Format.json:
+        typer.echo(json.dumps(found, default=str))
+        return
+    shadow = f" (shadow: version {found['shadow_version']})" if found["shadow_version"] else ""
+    _say(f"batch {batch}: {found['rows']} rows of {found['partition'][:10]} scored by "
+         f"{found['pipeline']} version {found['model_version']}{shadow}", "bold")
+    for item in found["inputs"]:
+        marks = ", ".join(f"incident {i['id']} ({i['severity']}, {i['status']})"
+                          for i in item["incidents"]) or "no incident"
+        _say(f"  input {item['table']} {item['partition']}: {marks}")
+    model = found["model"]
+    for table in model["tables"]:
+        train = [p["partition"][:10] for p in table["partitions"] if p["role"] == "train"]
+        if train:
+            _say(f"  trained on {table['table']}: {len(train)} partitions {train[0]} .. "
+                 f"{train[-1]}")

@@ -11,7 +11,8 @@ windows and keeps the lineage.
 """
 
 from .metrics import METRICS, Metric
-from .queries import model_lineage
+from .predict import PredictResult, predict
+from .queries import model_lineage, trace
 from .registry import ALIASES, Registry
 from .rollout import StageChange, promote, rollback, shadow
 from .run import RunResult, run
@@ -20,7 +21,7 @@ from .spec import (Label, PipelineSpec, Promotion, Search, Source, dump_pipeline
                    load_pipeline, load_pipelines, pipeline)
 from .windows import WindowPlan, plan_windows
 
-__all__ = ["ALIASES", "METRICS", "Label", "Metric", "PipelineSpec", "Promotion", "Registry",
+__all__ = ["ALIASES", "METRICS", "Label", "Metric", "PipelineSpec", "PredictResult", "Promotion", "Registry",
            "RunResult", "Search", "Selection", "Source", "StageChange", "WindowPlan",
            "dump_pipelines", "load_pipeline", "load_pipelines", "model_lineage", "pipeline",
-           "plan_windows", "promote", "rollback", "run", "shadow"]
+           "plan_windows", "predict", "promote", "rollback", "run", "shadow", "trace"]

@@ -18,7 +18,7 @@ from . import lineage
 from .sources import reader
 from .spec import PipelineSpec, Source
 
-_PART = "__wk_partition"
+_PART = PARTITION = "__wk_partition"
 _Y = "__wk_y"
 
 
@@ -86,11 +86,15 @@ class Inputs:
             common = found if common is None else common & found
         return sorted(common or ())
 
-    def gate(self, partitions: list[pd.Timestamp]) -> dict[pd.Timestamp, list[str]]:
-        """The window planner's gate: every input table; reasons prefixed by the table."""
+    def gate(self, partitions: list[pd.Timestamp], for_: str = "train",
+             tables: Sequence[str] | None = None) -> dict[pd.Timestamp, list[str]]:
+        """The window planner's gate: every input table (or ``tables``); reasons prefixed
+        by the table."""
         blocked: dict[pd.Timestamp, list[str]] = {}
         for name, r in self.readers.items():
-            for start, reasons in r.gate(partitions).items():
+            if tables is not None and name not in tables:
+                continue
+            for start, reasons in r.gate(partitions, for_).items():
                 blocked.setdefault(pd.Timestamp(start), []).extend(f"{name}: {x}"
                                                                    for x in reasons)
         return blocked
@@ -100,20 +104,35 @@ class Inputs:
         return [read for r in self.readers.values()
                 for read in r.reads({"train": list(train), "eval": list(evaluation)})]
 
+    def features(self, partitions: Sequence[pd.Timestamp]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The feature tables' rows of ``partitions``, joined: ``(keys, X)``; ``keys`` holds
+        the entity and time keys and the partition start (column :data:`PARTITION`)."""
+        frame = self._features(partitions)
+        return self._split(frame, self.spec.features)
+
     def load(self, partitions: Sequence[pd.Timestamp]) -> Dataset:
-        """The joined rows of ``partitions``."""
-        frames = [self._read(s, partitions) for s in self.spec.features]
+        """The joined rows of ``partitions`` that have a label."""
         label = self.spec.label
-        frame = frames[0]
-        for other, source in zip(frames[1:], self.spec.features[1:]):
-            frame = frame.merge(other, on=_keys(source), how="inner", suffixes=("", "_dup"))
+        frame = self._features(partitions)
         target = self._read(label.source, partitions).rename(columns={label.column: _Y})
         frame = frame.merge(target, on=_keys(label.source), how="inner")
         frame = frame[frame[_Y].notna()].reset_index(drop=True)
-        keys = {k for s in self.spec.sources for k in _keys(s)}
-        X = frame.drop(columns=[c for c in frame.columns if c in keys or c == _Y
-                                or c.endswith("_dup")])
+        keys, X = self._split(frame.drop(columns=[_Y]), self.spec.sources)
         return Dataset(X, frame[_Y].to_numpy(), frame[_PART].to_numpy(dtype="datetime64[ns]"))
+
+    def _features(self, partitions) -> pd.DataFrame:
+        frames = [self._read(s, partitions) for s in self.spec.features]
+        frame = frames[0]
+        for other, source in zip(frames[1:], self.spec.features[1:]):
+            frame = frame.merge(other, on=_keys(source), how="inner", suffixes=("", "_dup"))
+        return frame
+
+    @staticmethod
+    def _split(frame: pd.DataFrame, sources) -> tuple[pd.DataFrame, pd.DataFrame]:
+        keys = list(dict.fromkeys(k for s in sources for k in _keys(s)))
+        X = frame.drop(columns=[c for c in frame.columns if c in keys or c.endswith("_dup")])
+        key_frame = frame[[k for k in keys if k in frame.columns]]
+        return key_frame.reset_index(drop=True), X.reset_index(drop=True)
 
     def _read(self, source: Source, partitions) -> pd.DataFrame:
         r = self.readers[source.table]

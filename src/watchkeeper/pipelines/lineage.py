@@ -5,7 +5,8 @@
   evaluated on, with the partition's row count and profile fingerprint (and the
   snapshot id when the table is managed);
 - ``wk_model_stages``: every alias change (who, when, from which version), which is
-  what a rollback reads.
+  what a rollback reads;
+- ``wk_prediction_batches``: which version (and shadow) produced each prediction batch.
 
 Every write is one transaction.
 """
@@ -120,3 +121,29 @@ def stages(store: Store, model: str) -> pd.DataFrame:
                                " WHERE model_name = ? ORDER BY changed_at, change_id", [model])
     frame["changed_at"] = pd.to_datetime(frame["changed_at"])
     return frame
+
+
+def record_batch(store: Store, *, batch_id: str, pipeline: str, partition, version: str,
+                 shadow_version: str | None, rows_in: int, rows_served: int, table: str,
+                 ingest_id: str | None, inputs: dict) -> None:
+    """Which model version produced a prediction batch, and from which partitions."""
+    with store._connect() as db, db.transaction():
+        db.execute("INSERT INTO wk_prediction_batches (batch_id, pipeline, partition_start,"
+                   " model_version, shadow_version, rows_in, rows_served, table_name,"
+                   " ingest_id, inputs, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [batch_id, pipeline, pd.Timestamp(partition).to_pydatetime(), str(version),
+                    shadow_version, int(rows_in), int(rows_served), table, ingest_id,
+                    json.dumps(inputs, default=str), _now()])
+
+
+def batch(store: Store, batch_id: str) -> dict | None:
+    """One prediction batch as recorded, or None."""
+    with store._connect() as db:
+        frame = db.fetch_frame("SELECT * FROM wk_prediction_batches WHERE batch_id = ?",
+                               [batch_id])
+    if frame.empty:
+        return None
+    row = frame.iloc[0].to_dict()
+    row["inputs"] = json.loads(row["inputs"])
+    row["partition_start"] = pd.Timestamp(row["partition_start"])
+    return row

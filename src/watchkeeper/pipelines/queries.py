@@ -15,7 +15,6 @@ def model_lineage(ref: str, project=None, *, store=None,
     """``MODEL[@VERSION|@ALIAS]`` (default: the champion, else the challenger): its run,
     its aliases, every partition it read (by table and role), and the incidents
     recorded on those partitions (open or closed)."""
-    from ..alerts import incidents
     from ..triggers.dispatch import _project
 
     project = _project(project)
@@ -33,10 +32,7 @@ def model_lineage(ref: str, project=None, *, store=None,
     record = run.iloc[-1] if len(run) else None
     tables = []
     for table, group in reads.groupby("table_name", sort=True):
-        parts = set(pd.to_datetime(group["partition_start"]))
-        touched = [i for i in incidents(project, table=table, include_closed=True,
-                                        min_severity="info", store=store)
-                   if any(pd.Timestamp(p) in parts for p in i.partitions)]
+        touched = _incidents_on(project, store, table, group["partition_start"])
         tables.append({
             "table": table,
             "partitions": [{"partition": pd.Timestamp(r.partition_start).isoformat(),
@@ -44,9 +40,7 @@ def model_lineage(ref: str, project=None, *, store=None,
                             else int(r.row_count),
                             "fingerprint": r.fingerprint, "snapshot_id": r.snapshot_id}
                            for r in group.itertuples(index=False)],
-            "incidents": [{"id": i.id, "severity": i.severity.value, "status": i.status.value,
-                           "partitions": [pd.Timestamp(p).isoformat() for p in i.partitions]}
-                          for i in touched]})
+            "incidents": touched})
     aliases = sorted(a for a, v in registry.aliases(name).items() if v == version)
     return {"model": name, "version": version, "aliases": aliases,
             "run_id": None if record is None else record["run_id"],
@@ -56,3 +50,40 @@ def model_lineage(ref: str, project=None, *, store=None,
             "selection": None if record is None else record["selection"].get("rule"),
             "skipped": {} if record is None else record["skipped"],
             "tables": tables}
+
+
+def trace(batch_id: str, project=None, *, store=None, registry: Registry | None = None) -> dict:
+    """A prediction batch: the model version that produced it (and the shadow beside it),
+    the partitions it scored with their incidents, and that version's lineage."""
+    from ..triggers.dispatch import _project
+
+    project = _project(project)
+    if project is None:
+        raise ConfigError("no watchkeeper.yaml here or above: run wk trace in a project")
+    store = store if store is not None else project.store()
+    found = lineage.batch(store, batch_id)
+    if found is None:
+        raise ConfigError(f"no prediction batch {batch_id!r} in the store: check the id "
+                          "(wk predict prints it)")
+    inputs = [{"table": table, "partition": partition,
+               "incidents": _incidents_on(project, store, table, [partition])}
+              for table, partition in found["inputs"].items()]
+    model = model_lineage(f"{found['pipeline']}@{found['model_version']}", project,
+                          store=store, registry=registry)
+    return {"batch_id": batch_id, "pipeline": found["pipeline"],
+            "partition": found["partition_start"].isoformat(),
+            "model_version": found["model_version"], "shadow_version": found["shadow_version"],
+            "rows": int(found["rows_in"]), "served": int(found["rows_served"]),
+            "table": found["table_name"], "inputs": inputs, "model": model}
+
+
+def _incidents_on(project, store, table: str, partitions) -> list[dict]:
+    """Incidents (open or closed, any severity) with a partition among ``partitions``."""
+    from ..alerts import incidents
+
+    parts = {pd.Timestamp(p) for p in partitions}
+    return [{"id": i.id, "severity": i.severity.value, "status": i.status.value,
+             "partitions": [pd.Timestamp(p).isoformat() for p in i.partitions]}
+            for i in incidents(project, table=table, include_closed=True, min_severity="info",
+                               store=store)
+            if any(pd.Timestamp(p) in parts for p in i.partitions)]

@@ -96,7 +96,11 @@ class Registry:
 
                 if self.embedded:
                     (self.root / DB).parent.mkdir(parents=True, exist_ok=True)
-                self._client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+                client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+                # The first call creates (or migrates) the embedded store, and MLflow logs
+                # that at INFO: make it here, while its logging is quiet.
+                client.search_experiments(max_results=1)
+                self._client = client
         return self._client
 
     # -- writing ----------------------------------------------------------------

@@ -50,10 +50,11 @@ class RegisteredReader:
     def partitions(self) -> list[pd.Timestamp]:
         return partition_starts(self.relation, self.partition_column, self.grain)
 
-    def gate(self, partitions: Sequence[pd.Timestamp]) -> dict[pd.Timestamp, list[str]]:
+    def gate(self, partitions: Sequence[pd.Timestamp], for_: str = "train"
+             ) -> dict[pd.Timestamp, list[str]]:
         from ..triggers.gate import gate_many
 
-        decisions = gate_many(self.name, list(partitions), for_="train", project=self.project,
+        decisions = gate_many(self.name, list(partitions), for_=for_, project=self.project,
                               store=self.store)
         return {pd.Timestamp(d.partition): [str(r) for r in d.reasons]
                 for d in decisions if not d.allowed}
@@ -93,11 +94,12 @@ class ManagedReader:
     def partitions(self) -> list[pd.Timestamp]:
         return sorted(self._states)
 
-    def gate(self, partitions: Sequence[pd.Timestamp]) -> dict[pd.Timestamp, list[str]]:
-        # What table.read(for_="train") does: failed ingest checks, trigger quarantine
+    def gate(self, partitions: Sequence[pd.Timestamp], for_: str = "train"
+             ) -> dict[pd.Timestamp, list[str]]:
+        # What table.read(for_=...) does: failed ingest checks, trigger quarantine
         # requests, and the gate's reasons, per partition.
         states = [self._states[pd.Timestamp(p)] for p in partitions]
-        gated = self.table._gated(states, self.version, "train")
+        gated = self.table._gated(states, self.version, for_)
         return {s.partition: list(s.failed) for s in gated if s.failed}
 
     def read(self, partitions, columns) -> tuple[pd.DataFrame, np.ndarray]:

@@ -242,9 +242,10 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
     (7, "no secondary indexes in DuckDB stores", [
         ("duckdb", f"DROP INDEX IF EXISTS {name}") for name in _DUCKDB_SECONDARY_INDEXES
     ]),
-    # Pipelines: runs, what each registered model version read, and its stage history.
+    # Pipelines: runs, what each registered model version read, its stage history, and
+    # which version produced each prediction batch.
     # MLflow keeps the models and their metrics; these keep what MLflow does not.
-    (8, "pipeline runs, model lineage and stage changes", [
+    (8, "pipeline runs, model lineage, stage changes and prediction batches", [
         """CREATE TABLE wk_pipeline_runs (
             run_id VARCHAR PRIMARY KEY,
             pipeline VARCHAR NOT NULL,
@@ -278,6 +279,18 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
             reason VARCHAR,
             user_name VARCHAR NOT NULL,
             changed_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE wk_prediction_batches (
+            batch_id VARCHAR PRIMARY KEY,
+            pipeline VARCHAR NOT NULL,
+            partition_start TIMESTAMP NOT NULL,
+            model_version VARCHAR NOT NULL,
+            shadow_version VARCHAR,
+            rows_in BIGINT NOT NULL,
+            rows_served BIGINT NOT NULL,
+            table_name VARCHAR NOT NULL,
+            ingest_id VARCHAR,
+            inputs VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL)""",
     ]),
 ]
 
