@@ -36,7 +36,7 @@ class TestPipelinesDoc:
             exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102
         lines = [line.split("  #")[0].strip() for b in blocks("sh") for line in b.splitlines()
                  if line.startswith("wk ")]
-        assert len(lines) == 7
+        assert len(lines) == 8
         for line in lines:
             code, out, err = wk_cli(shlex.split(line)[1:], capsys)
             assert code == 0, (line, out, err)
