@@ -14,7 +14,7 @@ from pizza_data import make_project, orders, revenue_pipeline
 
 HOOKS = {f"note-{kind}": {"event": kind, "actions": [
     {"python": {"function": "pipeline_hooks:record"}}]}
-    for kind in ("model.promoted", "model.rolled_back")}
+    for kind in ("model.promoted", "model.rolled_back", "train.after")}
 
 
 @pytest.fixture
@@ -50,8 +50,11 @@ class TestStages:
         back = rollback(registry, store, found, "revenue")
         assert (back.version, back.previous) == ("1", "2")
         assert registry.alias("revenue", "champion") == "1"
+        trained = [e for e in pipeline_hooks.EVENTS if e.type == "train.after"]
+        assert [(e.model, e.context["version"], e.partition) for e in trained] == [
+            ("revenue", "1", first.eval[-1]), ("revenue", "2", second.eval[-1])]
         events = [(e.type, e.model, e.context["version"], e.context["previous"])
-                  for e in pipeline_hooks.EVENTS]
+                  for e in pipeline_hooks.EVENTS if e.type != "train.after"]
         assert events == [("model.promoted", "revenue", "1", None),
                           ("model.promoted", "revenue", "2", "1"),
                           ("model.rolled_back", "revenue", "1", "2")]
@@ -87,7 +90,7 @@ class TestStages:
         assert not refused.done and f"critical incident {decision.incidents[0]}" in \
             refused.reasons[0]
         assert registry.alias("revenue", "champion") is None
-        assert pipeline_hooks.EVENTS == []
+        assert [e.type for e in pipeline_hooks.EVENTS] == ["train.after"]
         from watchkeeper.alerts import feedback
 
         feedback(decision.incidents[0], "resolve", note="fixed upstream")

@@ -7,7 +7,8 @@
    over old time splits);
 4. the model is trained on the train window, evaluated per eval partition, and
    registered in MLflow as ``challenger``;
-5. the partitions read (row counts, profile fingerprints) are stored as lineage.
+5. the partitions read (row counts, profile fingerprints) are stored as lineage, and
+   ``train.after`` fires.
 
 A run that fails after registering undoes it: no half-registered version, no alias
 change. A blocked run registers nothing and is recorded with its reasons.
@@ -117,12 +118,24 @@ def run(pipeline, project=None, *, selection: str | None = None, store=None,
                                     run_id, started, skipped)
     result = RunResult(status="ok", selection=chosen, metrics=metrics, per_partition=parts,
                        version=version, mlflow_run_id=mlflow_run, **base)
+    _announce_trained(spec, project, result)
     if spec.promotion.auto:
         change = auto_promote(registry, store, project, spec, version,
                               metrics[spec.metric.name] if metrics[spec.metric.name] is not None
                               else float("nan"), evaluation)
         result = dataclasses.replace(result, promotion=change)
     return result
+
+
+def _announce_trained(spec: PipelineSpec, project, result: RunResult) -> None:
+    """``train.after``, once per run, on the first feature table's newest eval partition."""
+    from ..triggers import Event, fire
+
+    fire(Event("train.after", table=spec.features[0].table, partition=result.eval[-1],
+               model=spec.name, severity="info",
+               context={"version": result.version, "run_id": result.run_id,
+                        "metrics": result.metrics, "params": result.selection.params}),
+         project)
 
 
 def _check_rows(spec: PipelineSpec, train: Dataset, evaluation: Dataset) -> None:
