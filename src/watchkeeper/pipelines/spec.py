@@ -32,32 +32,20 @@ same object; :meth:`PipelineSpec.to_dict` gives the YAML form back.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-from .metrics import DEFAULT_METRICS, METRICS, TASKS
+from .metrics import DEFAULT_METRICS, METRICS
+from .models import build_estimator, check_keys, set_params, task_of
 
 SELECTIONS = ("newest", "averaged")
 SEARCH_KINDS = ("grid", "random")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _KEYS = ("features", "label", "model", "task", "windows", "metrics", "search", "selection",
          "folds", "promotion", "schedule")
-
-
-def _keys(where: str, raw: Any, allowed: Sequence[str], required: Sequence[str] = ()) -> Mapping:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where} must be a mapping with keys {', '.join(allowed)}")
-    unknown = sorted(set(map(str, raw)) - set(allowed))
-    if unknown:
-        raise ConfigError(f"{where} has unknown keys {unknown}: use {', '.join(allowed)}")
-    missing = [k for k in required if raw.get(k) in (None, "", [])]
-    if missing:
-        raise ConfigError(f"{where} needs {', '.join(missing)}")
-    return raw
 
 
 def _names(value, where: str) -> tuple[str, ...]:
@@ -86,7 +74,7 @@ class Source:
     def from_dict(cls, raw, where: str) -> "Source":
         if isinstance(raw, str):
             return cls(raw)
-        raw = _keys(where, raw, ("table", "entity", "time", "columns"), ("table",))
+        raw = check_keys(where, raw, ("table", "entity", "time", "columns"), ("table",))
         columns = raw.get("columns")
         return cls(str(raw["table"]), _names(raw.get("entity"), f"{where}.entity"),
                    str(raw["time"]) if raw.get("time") else None,
@@ -114,7 +102,7 @@ class Label:
 
     @classmethod
     def from_dict(cls, raw, where: str) -> "Label":
-        raw = _keys(where, raw, ("table", "column", "entity", "time"), ("table", "column"))
+        raw = check_keys(where, raw, ("table", "column", "entity", "time"), ("table", "column"))
         return cls(str(raw["table"]), str(raw["column"]), _names(raw.get("entity"),
                    f"{where}.entity"), str(raw["time"]) if raw.get("time") else None)
 
@@ -214,7 +202,7 @@ class PipelineSpec:
             raise ConfigError(f"{where}: search.kind {self.search.kind!r} is not one of "
                               f"{', '.join(SEARCH_KINDS)}")
         estimator = self.build()  # resolves the import path and checks params
-        task = _task_of(estimator, self.task, where, self.model)
+        task = task_of(estimator, self.task, where, self.model)
         object.__setattr__(self, "task", task)
         metrics = tuple(self.metrics) or DEFAULT_METRICS[task]
         for name in metrics:
@@ -228,7 +216,7 @@ class PipelineSpec:
                                   f"model does {task}: use one of {fits}")
         object.__setattr__(self, "metrics", metrics)
         for params in self.search.candidates():
-            _set_params(estimator, params, where, "search.params")
+            set_params(estimator, params, where, "search.params")
 
     # -- the model -------------------------------------------------------------------
     def build(self, params: Mapping[str, Any] | None = None):
@@ -236,7 +224,7 @@ class PipelineSpec:
         where = f"pipeline {self.name!r}"
         estimator = build_estimator({"import": self.model, "params": dict(self.params)}, where)
         if params:
-            _set_params(estimator, params, where, "search.params")
+            set_params(estimator, params, where, "search.params")
         return estimator
 
     @property
@@ -253,7 +241,7 @@ class PipelineSpec:
     @classmethod
     def from_dict(cls, name: str, raw: Any) -> "PipelineSpec":
         where = f"pipeline {name!r}"
-        raw = _keys(where, raw, _KEYS, ("features", "label", "model"))
+        raw = check_keys(where, raw, _KEYS, ("features", "label", "model"))
         features = raw["features"]
         if isinstance(features, (str, Mapping)):
             features = [features]
@@ -264,16 +252,16 @@ class PipelineSpec:
         model = raw["model"]
         if isinstance(model, str):
             model = {"import": model}
-        model = _keys(f"{where} model", model, ("import", "params"), ("import",))
-        windows = _keys(f"{where} windows", raw.get("windows") or {}, ("train", "eval"))
-        search = _keys(f"{where} search", raw.get("search") or {},
+        model = check_keys(f"{where} model", model, ("import", "params"), ("import",))
+        windows = check_keys(f"{where} windows", raw.get("windows") or {}, ("train", "eval"))
+        search = check_keys(f"{where} search", raw.get("search") or {},
                        ("kind", "params", "n_iter", "seed"))
         params = search.get("params") or {}
         if not isinstance(params, Mapping) or not all(
                 isinstance(v, list) and v for v in params.values()):
             raise ConfigError(f"{where}: search.params must map parameter names to non-empty "
                               "lists of values")
-        promotion = _keys(f"{where} promotion", raw.get("promotion") or {}, ("auto", "margin"))
+        promotion = check_keys(f"{where} promotion", raw.get("promotion") or {}, ("auto", "margin"))
         metrics = raw.get("metrics") or ()
         return cls(
             str(name), sources, Label.from_dict(raw["label"], f"{where} label"),
@@ -315,83 +303,6 @@ def _float(value, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ConfigError(f"{where} must be a number >= 0, not {value!r}")
     return float(value)
-
-
-# -- import paths -------------------------------------------------------------------
-def resolve(path: str, where: str):
-    """The object an import path names: ``package.module.Name`` or ``package.module:Name``."""
-    if not isinstance(path, str) or not path.strip():
-        raise ConfigError(f"{where}: model import must be a path like "
-                          "sklearn.linear_model.Ridge")
-    module_name, _, attr = path.partition(":") if ":" in path else path.rpartition(".")
-    if not module_name or not attr:
-        raise ConfigError(f"{where}: model import {path!r} is not a path like "
-                          "sklearn.linear_model.Ridge")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        top = (exc.name or module_name).split(".")[0]
-        raise ConfigError(f"{where}: model import {path!r} does not resolve (no module "
-                          f"{exc.name or module_name!r}): fix the path, or pip install {top}"
-                          ) from None
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise ConfigError(f"{where}: model import {path!r} does not resolve (module "
-                          f"{module_name!r} has no {attr!r}): fix the path") from None
-
-
-def build_estimator(raw: Mapping, where: str):
-    """An estimator from ``{import: PATH, params: {...}}``; params that are themselves
-    such mappings (or ``[name, mapping]`` steps of a Pipeline) are built first."""
-    cls = resolve(raw["import"], where)
-    if not callable(cls):
-        raise ConfigError(f"{where}: model import {raw['import']!r} is not a class")
-    params = {k: _nested(v, where) for k, v in dict(raw.get("params") or {}).items()}
-    try:
-        estimator = cls(**params)
-    except TypeError as exc:
-        raise ConfigError(f"{where}: {raw['import']} does not take these params "
-                          f"({exc}): fix model.params") from None
-    if not (hasattr(estimator, "fit") and hasattr(estimator, "get_params")):
-        raise ConfigError(f"{where}: {raw['import']} is not a scikit-learn-style estimator "
-                          "(it needs fit and get_params)")
-    return estimator
-
-
-def _nested(value, where: str):
-    if isinstance(value, Mapping) and "import" in value:
-        return build_estimator(_keys(f"{where} model", value, ("import", "params")), where)
-    if isinstance(value, (list, tuple)):
-        return [_nested(v, where) if not isinstance(v, (list, tuple)) else
-                tuple(_nested(x, where) for x in v) for v in value]
-    return value
-
-
-def _set_params(estimator, params: Mapping, where: str, key: str) -> None:
-    try:
-        estimator.set_params(**params)
-    except ValueError as exc:
-        first = str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: {key} has a parameter the model does not take ({first})"
-                          ) from None
-
-
-def _task_of(estimator, declared: str | None, where: str, path: str) -> str:
-    from sklearn.base import is_classifier, is_regressor
-
-    found = ("classification" if is_classifier(estimator) else
-             "regression" if is_regressor(estimator) else None)
-    if declared is not None and declared not in TASKS:
-        raise ConfigError(f"{where}: task {declared!r} is not one of {', '.join(TASKS)}")
-    if declared and found and declared != found:
-        raise ConfigError(f"{where}: task is {declared}, but {path} does {found}: fix task, "
-                          "or pick a model for the task")
-    task = declared or found
-    if task is None:
-        raise ConfigError(f"{where}: {path} is neither a classifier nor a regressor: set "
-                          "task: classification or regression")
-    return task
 
 
 # -- the section and the builder ----------------------------------------------------
