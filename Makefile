@@ -15,7 +15,7 @@ $(VENV)/.core: pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.core
-	$(PIP) -e '.[demo,dev,postgres,spark,polars]'
+	$(PIP) -e '.[demo,dev,postgres,spark,polars,pipelines]'
 	touch $@
 
 install: $(VENV)/.core

@@ -18,6 +18,7 @@ from .errors import (
 )
 from .managed import (IngestResult, InvalidPartitionError, InvalidPartitionWarning, ManagedTable,
                       SnapshotId, managed_table)
+from .pipelines import RunResult, run
 from .store import Store
 from .summaries import STATISTIC_NAMES, Notice, ProfileResult, profile
 from .triggers import BatchRejected, Event, FireResult, Trigger, fire, guard
@@ -44,6 +45,7 @@ __all__ = [
     "Notice",
     "PartitionColumnError",
     "ProfileResult",
+    "RunResult",
     "Project",
     "STATISTIC_NAMES",
     "SourceError",
@@ -63,4 +65,5 @@ __all__ = [
     "guard",
     "open_source",
     "profile",
+    "run",
 ]

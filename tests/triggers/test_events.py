@@ -13,8 +13,8 @@ from watchkeeper.triggers import EVENT_TYPES, Event, event
 
 class TestEvent:
     def test_every_documented_type_is_accepted(self):
-        """All nine event types of issue 5 construct an event."""
-        assert len(EVENT_TYPES) == 9
+        """All eleven event types construct an event (nine of triggers, two of rollout)."""
+        assert len(EVENT_TYPES) == 11
         for name in EVENT_TYPES:
             assert Event(name).type == name
 

@@ -22,6 +22,8 @@ EXPECTED = [
     # issue 3: managed tables
     "IngestResult", "InvalidPartitionError", "InvalidPartitionWarning", "ManagedTable",
     "SnapshotId", "managed_table",
+    # pipelines
+    "RunResult", "run",
 ]
 
 

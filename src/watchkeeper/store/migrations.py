@@ -267,6 +267,56 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
     # MAX(id) + 1 in two concurrent transactions on PostgreSQL gives both the same id:
     # one incident overwrote the other. Ids come from the database instead.
     (8, "incident and feedback ids from sequences", _ids_from_sequences()),
+    # Pipelines: runs, what each registered model version read, its stage history, and
+    # which version produced each prediction batch.
+    # MLflow keeps the models and their metrics; these keep what MLflow does not.
+    (9, "pipeline runs, model lineage, stage changes and prediction batches", [
+        """CREATE TABLE wk_pipeline_runs (
+            run_id VARCHAR PRIMARY KEY,
+            pipeline VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            model_version VARCHAR,
+            mlflow_run_id VARCHAR,
+            selection VARCHAR NOT NULL,
+            params VARCHAR NOT NULL,
+            metrics VARCHAR NOT NULL,
+            skipped VARCHAR NOT NULL,
+            reasons VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE wk_model_lineage (
+            model_name VARCHAR NOT NULL,
+            model_version VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            table_name VARCHAR NOT NULL,
+            partition_start TIMESTAMP NOT NULL,
+            role VARCHAR NOT NULL,
+            row_count BIGINT,
+            fingerprint VARCHAR,
+            snapshot_id VARCHAR)""",
+        """CREATE TABLE wk_model_stages (
+            change_id VARCHAR PRIMARY KEY,
+            model_name VARCHAR NOT NULL,
+            alias VARCHAR NOT NULL,
+            model_version VARCHAR,
+            previous_version VARCHAR,
+            action VARCHAR NOT NULL,
+            reason VARCHAR,
+            user_name VARCHAR NOT NULL,
+            changed_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE wk_prediction_batches (
+            batch_id VARCHAR PRIMARY KEY,
+            pipeline VARCHAR NOT NULL,
+            partition_start TIMESTAMP NOT NULL,
+            model_version VARCHAR NOT NULL,
+            shadow_version VARCHAR,
+            rows_in BIGINT NOT NULL,
+            rows_served BIGINT NOT NULL,
+            table_name VARCHAR NOT NULL,
+            ingest_id VARCHAR,
+            inputs VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL)""",
+    ]),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -19,6 +19,7 @@ from ..errors import ConfigError
 EVENT_TYPES: tuple[str, ...] = (
     "partition.profiled", "slo.failed", "incident.opened", "incident.resolved",
     "ingest.quarantined", "train.before", "train.after", "serve.before", "predict.after",
+    "model.promoted", "model.rolled_back",
 )
 
 #: Severities in increasing order; the same scale as SLO checks and incidents.
