@@ -8,11 +8,11 @@ PIP    := $(PY) -m pip install --quiet --disable-pip-version-check -c constraint
 
 $(VENV)/.core: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[demo]'
+	$(PIP) -e '.[demo,server]'
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.core
-	$(PIP) -e '.[demo,dev,postgres,spark,polars]'
+	$(PIP) -e '.[demo,dev,server,postgres,spark,polars]'
 	touch $@
 
 install: $(VENV)/.core

@@ -172,6 +172,7 @@ from . import alerts as _alerts  # noqa: E402,F401  (wk alerts, wk check)
 from . import backtest as _backtest  # noqa: E402,F401  (wk backtest)
 from . import gate as _gate  # noqa: E402,F401  (wk gate)
 from . import managed as _managed  # noqa: E402  (wk ingest, read, quarantine, snapshot)
+from . import serve as _serve  # noqa: E402,F401  (wk serve, wk report)
 from . import slo as _slo  # noqa: E402  (wk validate, suggest, slo status)
 from .triggers import triggers_app  # noqa: E402  (wk triggers)
 

@@ -1,0 +1,83 @@
+/* watchkeeper dashboard charts: each .wk-chart element names its data, either an API URL
+   (data-series-url, on the live server) or an inline JSON block (data-series-id, in a
+   report), and is drawn with uPlot: the statistic, the detector's band where it judged
+   the series, SLO limits as dashed lines, and incidents as markers. */
+(function () {
+  "use strict";
+
+  function seconds(partition) { return Date.parse(partition) / 1000; }
+
+  function build(data, width) {
+    var xs = data.points.map(function (p) { return seconds(p.partition); });
+    var index = {};
+    xs.forEach(function (x, i) { index[x] = i; });
+    var values = data.points.map(function (p) { return p.value; });
+    var low = xs.map(function () { return null; });
+    var high = low.slice(), marks = low.slice();
+    data.bands.forEach(function (b) {
+      var i = index[seconds(b.partition)];
+      if (i !== undefined) { low[i] = b.low; high[i] = b.high; }
+    });
+    data.alerts.forEach(function (a) {
+      var i = index[seconds(a.partition)];
+      if (i !== undefined) { marks[i] = values[i]; }
+    });
+    var series = [{}, {label: data.statistic, stroke: "#1f5fa8", width: 1.5}];
+    var columns = [xs, values];
+    if (data.bands.length) {
+      series.push({label: "band low", stroke: "#2a9d8f", width: 0, points: {show: true, size: 7}});
+      series.push({label: "band high", stroke: "#2a9d8f", width: 0, points: {show: true, size: 7}});
+      columns.push(low, high);
+    }
+    data.limits.forEach(function (limit) {
+      ["min", "max"].forEach(function (end) {
+        if (limit[end] === null || limit[end] === undefined) { return; }
+        series.push({label: "SLO " + limit.check + " " + end, stroke: "#c1121f", dash: [6, 4],
+                     width: 1});
+        columns.push(xs.map(function () { return limit[end]; }));
+      });
+    });
+    if (data.alerts.length) {
+      series.push({label: "incident", stroke: "#d62828", width: 0,
+                   points: {show: true, size: 11, fill: "#d62828"}});
+      columns.push(marks);
+    }
+    return {opts: {width: width, height: 220, series: series, scales: {x: {time: true}},
+                   legend: {live: false}}, data: columns};
+  }
+
+  function draw(element, data) {
+    if (!data.points.length) { element.textContent = "no values stored for this statistic"; return; }
+    var width = Math.max(320, Math.min(element.clientWidth || 760, 1100));
+    var chart = build(data, width);
+    element.textContent = "";
+    new uPlot(chart.opts, chart.data, element);
+    element.setAttribute("data-drawn", String(data.points.length));
+  }
+
+  function load(element) {
+    var inline = element.getAttribute("data-series-id");
+    if (inline) {
+      draw(element, JSON.parse(document.getElementById(inline).textContent));
+      return;
+    }
+    fetch(element.getAttribute("data-series-url"), {credentials: "same-origin"})
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(function (data) { draw(element, data); })
+      .catch(function (e) { element.textContent = "chart unavailable: " + e.message; });
+  }
+
+  function start() {
+    var charts = Array.prototype.slice.call(document.querySelectorAll(".wk-chart"));
+    if (!("IntersectionObserver" in window)) { charts.forEach(load); return; }
+    var seen = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        if (e.isIntersecting) { seen.unobserve(e.target); load(e.target); }
+      });
+    }, {rootMargin: "400px"});
+    charts.forEach(function (c) { seen.observe(c); });
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); }
+  else { start(); }
+})();

@@ -1,0 +1,141 @@
+"""What each page shows, as plain data: built once, rendered by the live pages and by
+``wk report`` alike."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..alerts import records as stored
+from ..detect import Severity
+from .context import Workspace
+from . import records
+
+# The statistic a column's chart shows first, by what the column holds.
+_DEFAULT_STATISTICS = ("mean", "null_fraction", "true_fraction", "distinct_count", "top_ratio",
+                       "row_count")
+_SHOWN = ("null_fraction", "mean", "p50", "distinct_count", "top_ratio", "true_fraction")
+_RANK = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
+
+
+def overview(workspace: Workspace) -> dict:
+    """Per table: freshness, SLO attainment and budget; open incidents ranked."""
+    store = workspace.store
+    attainment = records.slo_attainment(store, workspace.slo_spec())
+    by_table: dict[str, list[dict]] = {}
+    for row in attainment:
+        by_table.setdefault(row["table"], []).append(row)
+    open_incidents = records.incidents(workspace.project, store)
+    tables = []
+    now = pd.Timestamp.utcnow().tz_localize(None)
+    for record in store.tables():
+        state = store.partition_state(record.name)
+        grain = records.grain_of(store, record.name)
+        newest = state["partition"].max() if not state.empty else None
+        checks = by_table.get(record.name, [])
+        budgets = [c["budget_left_30"] for c in checks if c["budget_left_30"] is not None]
+        mine = [i for i in open_incidents if i["table"] == record.name]
+        tables.append({
+            "name": record.name, "granularity": record.granularity,
+            "partitions": len(state),
+            "newest": grain.format(newest) if newest is not None else None,
+            "age_days": None if newest is None else
+            round((now - (newest + grain.offset)) / pd.Timedelta(days=1), 1),
+            "checks": len(checks),
+            "failing": [c["check"] for c in checks if not c["latest_passed"]],
+            "attainment_30": min((c["attainment_30"] for c in checks), default=None),
+            "budget_left_30": min(budgets, default=None),
+            "incidents": len(mine),
+            "worst": max((i["severity"] for i in mine), key=_RANK.get, default="ok"),
+        })
+    return {"tables": tables, "incidents": open_incidents}
+
+
+def table(workspace: Workspace, name: str, statistic: str | None = None,
+          column: str | None = None) -> dict:
+    """A table's columns with their health and the statistic each chart shows
+    (``statistic`` for ``column``, or for every column when ``column`` is None)."""
+    store = workspace.store
+    store._require(name)
+    stats = store.load_statistics(name)
+    columns = records.frame_records(store.columns(name))
+    newest = stats["partition"].max() if not stats.empty else None
+    latest = stats[stats["partition"] == newest]
+    available = stats.groupby("column")["statistic"].unique().to_dict() if not stats.empty else {}
+    active = stored.load_all(store, table=name)
+    verdicts = records.slo_results(store, name)
+    newest_verdict = {}
+    for v in verdicts:  # oldest first: the last one of each check wins
+        newest_verdict[v["check"]] = v
+    out = []
+    wanted_column = column
+    for col in [{"column": "*", "kind": "table", "dtype": ""}, *columns]:
+        column = col["column"]
+        have = [str(s) for s in available.get(column, ())]
+        asked = statistic if wanted_column in (None, column) else None
+        chosen = asked if asked in have else next(
+            (s for s in _DEFAULT_STATISTICS if s in have), have[0] if have else None)
+        values = latest[latest["column"] == column].set_index("statistic")["value"]
+        worst, why = "ok", []
+        for incident in active:
+            hits = [a for a in incident.anomalies if a.column == column]
+            for a in hits:
+                if _RANK[a.severity.value] > _RANK[worst]:
+                    worst = a.severity.value
+            if hits:
+                why.append({"incident": incident.id, "severity": incident.severity.value})
+        failing = [v["check"] for v in newest_verdict.values()
+                   if v["column"] == column and v["passed"] is False]
+        if failing and worst == "ok":
+            worst = "warning"
+        out.append({**col, "anchor": f"col-{len(out)}", "statistics": sorted(have), "statistic": chosen,
+                    "health": worst, "incidents": why, "failing": failing,
+                    "latest": {s: records.plain(values.get(s)) for s in _SHOWN
+                               if s in values.index}})
+    grain = records.grain_of(store, name)
+    return {"name": name, "columns": out, "granularity": grain.value,
+            "newest": grain.format(newest) if newest is not None else None,
+            "incidents": [i.to_record(anomalies=False) for i in active
+                          if i.severity >= Severity.INFO]}
+
+
+def incident(workspace: Workspace, incident_id: int) -> dict:
+    """An incident: ranked anomalies, new and vanished categories, its feedback."""
+    store = workspace.store
+    record = records.incident(store, incident_id)
+    partitions = [pd.Timestamp(p) for p in record["partitions"]]
+    record["categories"] = [c for column in record["columns"]
+                            if (c := categories(store, record["table"], column, partitions))]
+    record["charts"] = _unique_series(record["anomalies"])
+    return record
+
+
+def _unique_series(anomalies: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for a in anomalies:
+        key = (a["column"], a["statistic"])
+        if key not in seen:
+            seen.add(key)
+            out.append({"column": a["column"], "statistic": a["statistic"]})
+    return out
+
+
+def categories(store, table: str, column: str, partitions: list[pd.Timestamp],
+               window: int = 14) -> dict | None:
+    """Top values of ``column`` in the incident's partitions that the ``window`` partitions
+    before never listed (new), and those every one of them listed that are gone (vanished)."""
+    top = store.load_top_values(table, column=column)
+    if top.empty:
+        return None
+    first = min(partitions)
+    before = sorted(p for p in top["partition"].unique() if p < first)[-window:]
+    if not before:
+        return None
+    prior = top[top["partition"].isin(before)]
+    usual = set.intersection(*(set(g["value"]) for _, g in prior.groupby("partition")))
+    seen = set(prior["value"])
+    now = top[top["partition"].isin(partitions)]
+    new = sorted({str(v) for v in now["value"] if v not in seen})
+    vanished = sorted(str(v) for v in usual - set(now["value"]))
+    if not new and not vanished:
+        return None
+    return {"column": column, "new": new, "vanished": vanished, "window": len(before)}

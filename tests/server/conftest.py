@@ -1,0 +1,97 @@
+"""Fixtures of the dashboard tests: a real project (profiled, validated, checked through
+the ``wk`` CLI) with a critical incident and hostile column names, copied fresh for each
+test that may write to it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+HOSTILE = "<script>alert(1)</script>"
+HOSTILE_VALUE = "<img src=x onerror=alert(2)>"
+TOKEN = "s3cret-token-for-tests"
+
+
+def _build(root: Path) -> None:
+    from cli_helpers import run_quiet
+    from watchkeeper.datasets import synthetic
+
+    frame = synthetic(seed=2, days=40, rows_per_day=60).frame
+    last = frame["order_date"] == frame["order_date"].max()
+    hit = last & (np.random.default_rng(1).random(len(frame)) < 0.6)
+    frame.loc[hit, "amount"] = None
+    frame[HOSTILE] = frame["channel"].astype(str)
+    frame.loc[last, HOSTILE] = HOSTILE_VALUE  # a new category, and a hostile one
+    frame.to_parquet(root / "orders.parquet", index=False)
+    (root / "watchkeeper.yaml").write_text(yaml.safe_dump({
+        "version": 1, "store": ".watchkeeper/store.duckdb",
+        "tables": {"orders": {"source": "orders.parquet", "partition_column": "order_date",
+                              "granularity": "day"}},
+        "slos": {"tables": {"orders": {"checks": [
+            {"name": "amount_range", "kind": "between", "column": "amount", "min": 0,
+             "max": 100000},
+            {"name": "amount_present", "kind": "not_null", "column": "amount",
+             "severity": "warning"},
+            {"name": "hostile_present", "kind": "not_null", "column": HOSTILE}]}}},
+    }))
+    old = Path.cwd()
+    os.chdir(root)
+    try:
+        for args in (["profile", "orders"], ["validate", "orders", "--all"],
+                     ["check", "orders"]):
+            run_quiet(args)
+    finally:
+        os.chdir(old)
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("dashboard-project")
+    saved = {k: os.environ.pop(k, None) for k in ("WK_STORE_URL",)}
+    os.environ.setdefault("WK_USER", "dana")
+    try:
+        _build(root)
+    finally:
+        for k, v in saved.items():
+            if v is not None:
+                os.environ[k] = v
+    return root
+
+
+@pytest.fixture
+def project(built_project, tmp_path, monkeypatch):
+    """A fresh copy of the built project, as the working directory."""
+    from watchkeeper.config import Project
+
+    root = tmp_path / "project"
+    shutil.copytree(built_project, root)
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("WK_STORE_URL", raising=False)
+    monkeypatch.setenv("WK_USER", "dana")
+    return Project.load(root / "watchkeeper.yaml")
+
+
+@pytest.fixture
+def app(project):
+    from watchkeeper.server import create_app
+    from watchkeeper.server.context import Settings
+
+    return create_app(project, settings=Settings(token=TOKEN))
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def auth() -> dict:
+    return {"Authorization": f"Bearer {TOKEN}"}
