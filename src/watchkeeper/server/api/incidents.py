@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 from ... import alerts
 from .. import records
 from ..security import require_read, require_write
-from .pagination import LimitParam, OffsetParam, Page, page
+from .pagination import ERRORS, WRITE_ERRORS, LimitParam, OffsetParam, Page, page
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"],
-                   dependencies=[Depends(require_read)])
+                   dependencies=[Depends(require_read)],
+                   responses=ERRORS)
 IdParam = Annotated[int, Path(ge=1, le=2**62, description="The incident id.")]
 
 
@@ -49,7 +50,8 @@ def get_incident(request: Request, incident_id: IdParam) -> dict[str, Any]:
     return records.incident(request.app.state.workspace.store, incident_id)
 
 
-@router.post("/{incident_id}/feedback", dependencies=[Depends(require_write)])
+@router.post("/{incident_id}/feedback", dependencies=[Depends(require_write)],
+             responses=WRITE_ERRORS)
 def post_feedback(request: Request, incident_id: IdParam, body: Feedback) -> dict[str, Any]:
     """Acknowledge, resolve or mark a false positive; needs the server's token. Returns the
     incident as ``GET`` does."""

@@ -26,3 +26,18 @@ OffsetParam = Annotated[int, Query(ge=0, le=10**9, description="Items to skip.")
 def page(items: list[dict], limit: int, offset: int) -> Page:
     return Page(items=items[offset:offset + limit], total=len(items), limit=limit,
                 offset=offset)
+
+
+class Error(BaseModel):
+    """A refused request: one line naming the problem and the fix."""
+
+    detail: str
+
+
+ERRORS: dict = {
+    401: {"model": Error, "description": "The server's token is needed (writes; reads "
+                                         "beyond loopback)."},
+    404: {"model": Error, "description": "No such table or incident in the store."},
+}
+WRITE_ERRORS: dict = {403: {"model": Error, "description": "Writes are off: the server "
+                                                          "has no WK_SERVER_TOKEN."}}

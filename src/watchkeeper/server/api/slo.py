@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from .. import records
 from ..security import require_read
-from .pagination import LimitParam, OffsetParam, Page, page
+from .pagination import ERRORS, LimitParam, OffsetParam, Page, page
 
-router = APIRouter(prefix="/api/slo", tags=["slo"], dependencies=[Depends(require_read)])
+router = APIRouter(prefix="/api/slo", tags=["slo"], dependencies=[Depends(require_read)],
+                   responses=ERRORS)
 
 
 @router.get("/results", response_model=Page)

@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from .. import records
 from ..series import series
 from ..security import require_read
-from .pagination import LimitParam, OffsetParam, Page, page
+from .pagination import ERRORS, LimitParam, OffsetParam, Page, page
 
-router = APIRouter(prefix="/api", tags=["tables"], dependencies=[Depends(require_read)])
+router = APIRouter(prefix="/api", tags=["tables"], dependencies=[Depends(require_read)],
+                   responses=ERRORS)
 TableParam = Annotated[str, Query(min_length=1, description="A profiled table's name.")]
 ColumnParam = Annotated[str, Query(min_length=1, description="A column; * for table level.")]
 

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from .. import records
 from ..security import require_read
-from .pagination import LimitParam, OffsetParam, Page
+from .pagination import ERRORS, LimitParam, OffsetParam, Page
 
 router = APIRouter(prefix="/api/triggers", tags=["triggers"],
-                   dependencies=[Depends(require_read)])
+                   dependencies=[Depends(require_read)],
+                   responses=ERRORS)
 
 
 @router.get("/log", response_model=Page)
