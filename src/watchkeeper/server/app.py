@@ -6,6 +6,8 @@ one-line message the CLI prints, as JSON under ``/api`` and as a page elsewhere.
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -32,7 +34,11 @@ def create_app(project=None, *, store=None, settings: Settings | None = None) ->
                               "(limit, offset). See docs/dashboard.md.",
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
     app.state.workspace = Workspace(project, store)
+    # Open (and migrate) the store now, once: not in several request threads at a time.
+    app.state.workspace.store.schema_version()
     app.state.settings = settings or Settings.from_env()
+    if not app.state.workspace.store.url.startswith(("postgresql:", "postgres:")):
+        app.middleware("http")(_one_at_a_time(asyncio.Lock()))
     for router in (*API_ROUTERS, *PAGE_ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -40,6 +46,19 @@ def create_app(project=None, *, store=None, settings: Settings | None = None) ->
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     return app
+
+
+def _one_at_a_time(lock: asyncio.Lock):
+    """DuckDB stores: one request at a time. Each store call opens and closes its own
+    connection, and DuckDB fails ("Binder Error") when threads of one process open and
+    close the same file at once; the store is small, so requests wait their turn."""
+    async def middleware(request: Request, call_next):
+        if request.url.path.startswith("/static/"):
+            return await call_next(request)
+        async with lock:
+            return await call_next(request)
+
+    return middleware
 
 
 def _status(exc: UserError) -> int:

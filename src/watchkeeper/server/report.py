@@ -38,7 +38,8 @@ def render_report(workspace: Workspace, table: str) -> str:
     for listed in table_view["incidents"]:
         incident = views.incident(workspace, listed["id"])
         for a in incident["anomalies"][:10]:
-            a["chart"] = add(a["column"], a["statistic"])
+            if a["chart_statistic"]:
+                a["chart"] = add(a["chart_column"], a["chart_statistic"])
         incidents.append(incident)
     return render("report.html", table=table_view, incidents=incidents, charts=charts,
                   report=True, assets=assets(), signed_in=False, can_sign_in=False, csrf="",

@@ -105,18 +105,25 @@ def incident(workspace: Workspace, incident_id: int) -> dict:
     partitions = [pd.Timestamp(p) for p in record["partitions"]]
     record["categories"] = [c for column in record["columns"]
                             if (c := categories(store, record["table"], column, partitions))]
-    record["charts"] = _unique_series(record["anomalies"])
+    for a in record["anomalies"]:
+        a["chart_column"], a["chart_statistic"] = chart_of(a)
     return record
 
 
-def _unique_series(anomalies: list[dict]) -> list[dict]:
-    seen, out = set(), []
-    for a in anomalies:
-        key = (a["column"], a["statistic"])
-        if key not in seen:
-            seen.add(key)
-            out.append({"column": a["column"], "statistic": a["statistic"]})
-    return out
+# The statistic that shows a failed SLO check of each kind (the anomaly names the kind).
+_SLO_STATISTIC = {"not_null": "null_fraction", "coverage": "null_fraction",
+                  "row_count": "row_count"}
+
+
+def chart_of(anomaly: dict) -> tuple[str | None, str | None]:
+    """The series to chart for an anomaly: its own, or for a failed SLO check the
+    statistic that shows it (None when no stored statistic does)."""
+    if anomaly["source"] != "slo":
+        return anomaly["column"], anomaly["statistic"]
+    statistic = _SLO_STATISTIC.get(anomaly["statistic"])
+    if statistic == "row_count":
+        return "*", statistic
+    return (anomaly["column"], statistic) if statistic and anomaly["column"] else (None, None)
 
 
 def categories(store, table: str, column: str, partitions: list[pd.Timestamp],

@@ -62,7 +62,11 @@
       return;
     }
     fetch(element.getAttribute("data-series-url"), {credentials: "same-origin"})
-      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(function (r) {
+        if (r.ok) { return r.json(); }
+        return r.json().then(function (body) { throw new Error("HTTP " + r.status + ": " + body.detail); },
+                             function () { throw new Error("HTTP " + r.status); });
+      })
       .then(function (data) { draw(element, data); })
       .catch(function (e) { element.textContent = "chart unavailable: " + e.message; });
   }
