@@ -37,6 +37,8 @@ ENVIRONMENT = (
     ("WK_MEMORY_BUDGET", "memory one query's aggregate state may hold on DuckDB, "
                          "e.g. 512MiB (default 128MiB)"),
     ("WK_USER", "who gives alert feedback (default: the operating-system user)"),
+    ("WK_SERVER_TOKEN", "the token wk serve asks of write actions (and of reads beyond "
+                        "loopback)"),
 )
 """Environment variables ``wk`` reads, as ``wk --help`` lists them (docs/cli.md too)."""
 

@@ -33,7 +33,7 @@
       ["min", "max"].forEach(function (end) {
         if (limit[end] === null || limit[end] === undefined) { return; }
         series.push({label: "SLO " + limit.check + " " + end, stroke: "#c1121f", dash: [6, 4],
-                     width: 1});
+                     width: 1, points: {show: false}});
         columns.push(xs.map(function () { return limit[end]; }));
       });
     });
