@@ -14,7 +14,7 @@ OPERATIONS = [
     ("GET", "/api/summaries"), ("GET", "/api/series"), ("GET", "/api/slo/results"),
     ("GET", "/api/slo/attainment"), ("GET", "/api/incidents"),
     ("GET", "/api/incidents/{incident_id}"), ("POST", "/api/incidents/{incident_id}/feedback"),
-    ("GET", "/api/triggers/log"),
+    ("GET", "/api/triggers/log"), ("GET", "/api/quarantine"),
 ]
 
 

@@ -123,3 +123,39 @@ class TestFeedbackForms:
             r = client.get(url)
             assert TOKEN not in r.text and TOKEN not in r.headers.get("set-cookie", "")
         assert all(TOKEN not in v for v in client.cookies.values())
+
+
+class TestQuarantine:
+    def test_api_is_wk_quarantine(self, client, capsys):
+        """/api/quarantine pages through exactly what wk quarantine --format json prints."""
+        import json
+
+        from cli_helpers import run
+
+        code, out, _ = run(["quarantine", "feed", "--format", "json"], capsys)
+        printed = [json.loads(line) for line in out.splitlines()]
+        assert code == 0 and len(printed) == 3
+        body = client.get("/api/quarantine", params={"table": "feed"}).json()
+        assert body["items"] == printed and body["total"] == 3
+        assert all(r["_wk_failed_checks"] == ["amount_positive"] for r in body["items"])
+
+    def test_page_shows_one_record_per_row_with_hostile_names_escaped(self, client):
+        html = client.get("/quarantine", params={"table": "feed"}).text
+        assert html.count('class="card record"') == 3
+        assert "amount_positive" in html and "-5" in html
+        assert HOSTILE not in html and ESCAPED in html
+        assert 'href="/quarantine?table=feed"' in client.get("/").text
+
+    def test_export_is_csv_of_every_row(self, client):
+        import csv
+        import io
+
+        r = client.get("/quarantine/export.csv", params={"table": "feed"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(r.text)))
+        assert len(rows) == 3 and rows[0]["amount"] == "-5.0"
+        assert HOSTILE in rows[0]  # the column keeps its real name in the data
+
+    def test_unknown_managed_table_is_a_clear_error(self, client):
+        r = client.get("/api/quarantine", params={"table": "nope"})
+        assert r.status_code in (400, 404) and "nope" in r.json()["detail"]

@@ -22,13 +22,16 @@ from ..store.slo_results import load_results
 
 
 def plain(value):
-    """JSON-safe scalars: timestamps as ISO text, NaN/NaT as null."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    """JSON-safe values: timestamps as ISO text, NaN/NaT/NA as null, arrays as lists."""
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if value is None or value is pd.NaT or value is pd.NA or (
+            isinstance(value, float) and math.isnan(value)):
         return None
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
+    if hasattr(value, "tolist"):
+        return plain(value.tolist())
     return value
 
 
@@ -125,6 +128,17 @@ def trigger_log(store: Store, *, limit: int, trigger: str | None = None) -> list
                                                        attempts.iloc[:0]))
         out.append({**firing, "actions": acts})
     return out
+
+
+def quarantine(project, store: Store, name: str, *, partitions=None,
+               include_superseded: bool = False) -> list[dict]:
+    """``wk quarantine NAME --format json``: quarantined rows with ``_wk_row``,
+    ``_wk_failed_checks`` and ``_wk_ingest_id``."""
+    from ..managed import managed_table
+
+    rows = managed_table(name, project, store=store).quarantine(
+        partitions=partitions, include_superseded=include_superseded, format="pandas")
+    return [{k: plain(v) for k, v in row.items()} for row in rows.to_dict("records")]
 
 
 def dumps(value) -> str:

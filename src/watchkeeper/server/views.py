@@ -47,7 +47,10 @@ def overview(workspace: Workspace) -> dict:
             "incidents": len(mine),
             "worst": max((i["severity"] for i in mine), key=_RANK.get, default="ok"),
         })
-    return {"tables": tables, "incidents": open_incidents}
+    from ..managed.spec import load_managed
+
+    managed = sorted(load_managed(workspace.project)) if workspace.project is not None else []
+    return {"tables": tables, "incidents": open_incidents, "managed": managed}
 
 
 def table(workspace: Workspace, name: str, statistic: str | None = None,

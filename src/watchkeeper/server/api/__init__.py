@@ -3,6 +3,6 @@ lineage) is one more module here and one more entry in ``ROUTERS``."""
 
 from __future__ import annotations
 
-from . import incidents, slo, tables, triggers
+from . import incidents, quarantine, slo, tables, triggers
 
-ROUTERS = [tables.router, slo.router, incidents.router, triggers.router]
+ROUTERS = [tables.router, slo.router, incidents.router, triggers.router, quarantine.router]

@@ -3,6 +3,6 @@ lineage) is one more module here and one more entry in ``ROUTERS``."""
 
 from __future__ import annotations
 
-from . import incident, login, overview, table
+from . import incident, login, overview, quarantine, table
 
-ROUTERS = [overview.router, table.router, incident.router, login.router]
+ROUTERS = [overview.router, table.router, incident.router, quarantine.router, login.router]
