@@ -72,3 +72,13 @@ def test_every_curl_example_answers_as_shown(client):
             assert response.json()["total"] == expected["total"], command
     status = client.get("/api/incidents/1").json()["status"]
     assert status == "false_positive"  # the documented POST did what it says
+
+
+def test_python_examples_run(project):
+    """Every python block runs in the project folder; the last one's result renders."""
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
+    assert blocks
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "docs/dashboard.md", "exec"), namespace)  # noqa: S102
+    assert "Check of orders" in namespace["result"]._repr_html_()

@@ -39,6 +39,7 @@ from ..config import Project, TableSpec
 from ..engine.types import Granularity
 from ..errors import ConfigError, EmptySourceError, UnknownTableError
 from .gate_findings import Findings, Reason
+from .._display import repr_html
 
 PURPOSES = ("train", "serve")
 _EVENT = {"train": "train.before", "serve": "serve.before"}
@@ -67,6 +68,8 @@ class GateDecision:
 
     def __bool__(self) -> bool:
         return self.allowed
+
+    _repr_html_ = repr_html  # Jupyter: tables and charts (watchkeeper.server.notebook)
 
     def describe(self) -> str:
         """One line with the answer, then one indented line per reason."""

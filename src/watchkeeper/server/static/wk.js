@@ -56,6 +56,8 @@
   }
 
   function load(element) {
+    if (element.getAttribute("data-started")) { return; }  // one page, several outputs
+    element.setAttribute("data-started", "1");
     var inline = element.getAttribute("data-series-id");
     if (inline) {
       draw(element, JSON.parse(document.getElementById(inline).textContent));
