@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -17,3 +18,19 @@ def redact_url(url: str) -> str:
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def json_value(value):
+    """A JSON-safe value: timestamps as ISO text, NaN/NaT/NA as null, arrays as lists."""
+    import pandas as pd
+
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    if value is None or value is pd.NaT or value is pd.NA or (
+            isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return json_value(value.tolist())
+    return value

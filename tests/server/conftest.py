@@ -1,70 +1,30 @@
-"""Fixtures of the dashboard tests: a real project (profiled, validated, checked through
-the ``wk`` CLI) with a critical incident and hostile column names, copied fresh for each
-test that may write to it."""
+"""Fixtures of the dashboard tests: the project of ``dashboard_project``, built once and
+copied fresh for each test that may write to it."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-import yaml
 
-HOSTILE = "<script>alert(1)</script>"
-HOSTILE_VALUE = "<img src=x onerror=alert(2)>"
-TOKEN = "s3cret-token-for-tests"
+sys.path.insert(0, str(Path(__file__).parent))  # dashboard_project, dashboard_browser
 
-
-def _build(root: Path) -> None:
-    from cli_helpers import run_quiet
-    from watchkeeper.datasets import synthetic
-
-    frame = synthetic(seed=2, days=40, rows_per_day=60).frame
-    last = frame["order_date"] == frame["order_date"].max()
-    hit = last & (np.random.default_rng(1).random(len(frame)) < 0.6)
-    frame.loc[hit, "amount"] = None
-    frame[HOSTILE] = frame["channel"].astype(str)
-    frame.loc[last, HOSTILE] = HOSTILE_VALUE  # a new category, and a hostile one
-    frame.to_parquet(root / "orders.parquet", index=False)
-    batch = frame[last].head(12).copy()
-    batch.loc[batch.index[:3], "amount"] = -5.0  # three rows break feed's amount_positive
-    batch.to_parquet(root / "feed-batch.parquet", index=False)
-    (root / "watchkeeper.yaml").write_text(yaml.safe_dump({
-        "version": 1, "store": ".watchkeeper/store.duckdb",
-        "tables": {"orders": {"source": "orders.parquet", "partition_column": "order_date",
-                              "granularity": "day"}},
-        "managed": {"feed": {"partition_column": "order_date"}},
-        "slos": {"tables": {"orders": {"checks": [
-            {"name": "amount_range", "kind": "between", "column": "amount", "min": 0,
-             "max": 100000},
-            {"name": "amount_present", "kind": "not_null", "column": "amount",
-             "severity": "warning"},
-            {"name": "hostile_present", "kind": "not_null", "column": HOSTILE}]},
-            "feed": {"checks": [
-                {"name": "amount_positive", "kind": "between", "column": "amount", "min": 0}]}}},
-    }))
-    old = Path.cwd()
-    os.chdir(root)
-    try:
-        for args in (["profile", "orders"], ["validate", "orders", "--all"],
-                     ["check", "orders"],
-                     ["ingest", "feed", "feed-batch.parquet", "--partition", "2023-02-10"]):
-            run_quiet(args)
-    finally:
-        os.chdir(old)
+from dashboard_project import TOKEN, build  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("dashboard-project")
-    saved = {k: os.environ.pop(k, None) for k in ("WK_STORE_URL",)}
-    os.environ.setdefault("WK_USER", "dana")
+    saved = {k: os.environ.pop(k, None) for k in ("WK_STORE_URL", "WK_USER")}
+    os.environ["WK_USER"] = "dana"
     try:
-        _build(root)
+        build(root)
     finally:
         for k, v in saved.items():
+            os.environ.pop(k, None)
             if v is not None:
                 os.environ[k] = v
     return root

@@ -14,8 +14,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from browser import chromium_page, live_server  # noqa: E402
-from conftest import TOKEN, _build  # noqa: E402
+from dashboard_browser import chromium_page, live_server  # noqa: E402
+from dashboard_project import TOKEN, build  # noqa: E402
 
 IMAGES = HERE.parents[1] / "docs" / "img"
 
@@ -28,7 +28,7 @@ def main() -> None:
     os.environ.pop("WK_STORE_URL", None)
     os.environ.setdefault("WK_USER", "dana")
     root = Path(tempfile.mkdtemp(prefix="wk-doc-images-"))
-    _build(root)
+    build(root)
     os.chdir(root)
     app = create_app(Project.load(root / "watchkeeper.yaml"), settings=Settings(token=TOKEN))
     IMAGES.mkdir(parents=True, exist_ok=True)

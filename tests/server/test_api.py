@@ -7,7 +7,7 @@ import json
 
 import pytest
 from cli_helpers import run
-from conftest import HOSTILE, TOKEN
+from dashboard_project import HOSTILE, TOKEN
 
 
 def _lines(out: str) -> list[dict]:

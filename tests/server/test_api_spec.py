@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from conftest import TOKEN
+from dashboard_project import TOKEN
 
 OPERATIONS = [
     ("GET", "/api/tables"), ("GET", "/api/partitions"), ("GET", "/api/columns"),

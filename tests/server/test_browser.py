@@ -9,8 +9,8 @@ import time
 
 import httpx
 import pytest
-from browser import chromium_page, live_server, require_chromium, screenshot
-from conftest import HOSTILE, TOKEN
+from dashboard_browser import chromium_page, live_server, require_chromium, screenshot
+from dashboard_project import HOSTILE, TOKEN
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import time
 
 import httpx
 from cli_helpers import run
-from conftest import TOKEN
+from dashboard_project import TOKEN
 
 
 class TestReport:

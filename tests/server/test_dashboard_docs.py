@@ -9,7 +9,7 @@ import shlex
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conftest import TOKEN
+from dashboard_project import TOKEN
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "dashboard.md"
 

@@ -4,7 +4,7 @@ dashboard's charts, user strings escaped; a browser draws the charts."""
 from __future__ import annotations
 
 import pytest
-from conftest import HOSTILE
+from dashboard_project import HOSTILE
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_each_result_has_html(results):
 @pytest.mark.browser
 def test_outputs_on_one_page_draw_their_own_charts(results, tmp_path):
     """Two outputs in one page (as in a notebook): every chart is drawn, once."""
-    from browser import chromium_page, require_chromium
+    from dashboard_browser import chromium_page, require_chromium
 
     require_chromium()
     page_html = ("<!doctype html><html><body>" + results["profile"]._repr_html_()

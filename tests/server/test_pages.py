@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import HOSTILE, HOSTILE_VALUE, TOKEN
+from dashboard_project import HOSTILE, HOSTILE_VALUE, TOKEN
 
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 

@@ -7,32 +7,17 @@ with the command's own output, so the API never grows a second vocabulary.
 from __future__ import annotations
 
 import json
-import math
 
 import pandas as pd
 
 from .. import alerts
-from .._util import redact_url
+from .._util import json_value as plain, redact_url
 from ..engine import Granularity
 from ..slo.attainment import attainment
 from ..slo.evaluate import ValidationResult
 from ..store import Store, TableRecord
 from ..store.alerts import AlertLog
 from ..store.slo_results import load_results
-
-
-def plain(value):
-    """JSON-safe values: timestamps as ISO text, NaN/NaT/NA as null, arrays as lists."""
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if value is None or value is pd.NaT or value is pd.NA or (
-            isinstance(value, float) and math.isnan(value)):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "tolist"):
-        return plain(value.tolist())
-    return value
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict]:
