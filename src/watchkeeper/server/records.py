@@ -43,9 +43,10 @@ def partitions(store: Store, name: str) -> list[dict]:
             for p, n in zip(state["partition"], state["row_count"])]
 
 
-def summaries(store: Store, name: str, column: str, statistic: str | None = None) -> list[dict]:
+def summaries(store: Store, name: str, column: str, statistic: str | None = None,
+              grain: Granularity | None = None) -> list[dict]:
     """``wk summary NAME --column C --format json``, optionally one statistic only."""
-    fmt = grain_of(store, name).format
+    fmt = (grain or grain_of(store, name)).format
     stats = store.load_statistics(name, column=column,
                                   statistics=[statistic] if statistic else None)
     return [{"partition": fmt(row.partition), "column": row.column,
@@ -53,13 +54,15 @@ def summaries(store: Store, name: str, column: str, statistic: str | None = None
             for row in stats.itertuples(index=False)]
 
 
-def slo_results(store: Store, name: str, check: str | None = None) -> list[dict]:
+def slo_results(store: Store, name: str, check: str | None = None,
+                grain: Granularity | None = None) -> list[dict]:
     """``wk validate --format json`` lines, for the verdicts the store keeps."""
     frame = load_results(store, name, check=check)
+    grain = grain or grain_of(store, name)
     frame = frame.drop(columns=["table", "evaluated_at"])
     frame = frame.astype(object).where(frame.notna(), None)  # a stored NaN sample is none
     return [{k: plain(v) for k, v in r.items()}
-            for r in ValidationResult(name, grain_of(store, name), frame).records()]
+            for r in ValidationResult(name, grain, frame).records()]
 
 
 def slo_attainment(store: Store, spec, name: str | None = None,

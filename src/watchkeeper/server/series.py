@@ -23,9 +23,10 @@ _VALUE_STATISTICS = {"min", "max", "mean", "median", "p01", "p05", "p25", "p50",
 
 
 def series(store: Store, spec, table: str, column: str, statistic: str) -> dict:
-    fmt = records.grain_of(store, table).format
+    grain = records.grain_of(store, table)
+    fmt = grain.format
     points = [{"partition": p["partition"], "value": p["value"]}
-              for p in records.summaries(store, table, column, statistic)]
+              for p in records.summaries(store, table, column, statistic, grain)]
     bands, marks = [], {}
     for incident in stored.load_all(store, table=table, active=False):
         for a in incident.anomalies:

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..alerts import records as stored
 from ..detect import Severity
+from ..engine import Granularity
 from .context import Workspace
 from . import records
 
@@ -58,14 +59,21 @@ def table(workspace: Workspace, name: str, statistic: str | None = None,
     """A table's columns with their health and the statistic each chart shows
     (``statistic`` for ``column``, or for every column when ``column`` is None)."""
     store = workspace.store
-    store._require(name)
-    stats = store.load_statistics(name)
+    record = store.table(name)
+    if record is None:
+        store._require(name)  # raises, naming the profiled tables and the fix
+    grain = Granularity.parse(record.granularity)
+    state = store.partition_state(name)
+    newest = state["partition"].max() if not state.empty else None
+    # The newest partition only: its statistics are the newest values and the choice of
+    # statistics per chart (a long history is read by the charts, one column at a time).
+    latest = store.load_statistics(name, partition=newest) if newest is not None else \
+        pd.DataFrame(columns=["partition", "column", "statistic", "value"])
     columns = records.frame_records(store.columns(name))
-    newest = stats["partition"].max() if not stats.empty else None
-    latest = stats[stats["partition"] == newest]
-    available = stats.groupby("column")["statistic"].unique().to_dict() if not stats.empty else {}
+    newest_values = {column: dict(zip(group["statistic"], group["value"]))
+                     for column, group in latest.groupby("column", sort=False)}
     active = stored.load_all(store, table=name)
-    verdicts = records.slo_results(store, name)
+    verdicts = records.slo_results(store, name, grain=grain)
     newest_verdict = {}
     for v in verdicts:  # oldest first: the last one of each check wins
         newest_verdict[v["check"]] = v
@@ -73,11 +81,11 @@ def table(workspace: Workspace, name: str, statistic: str | None = None,
     wanted_column = column
     for col in [{"column": "*", "kind": "table", "dtype": ""}, *columns]:
         column = col["column"]
-        have = [str(s) for s in available.get(column, ())]
+        values = newest_values.get(column, {})
+        have = [str(s) for s in values]
         asked = statistic if wanted_column in (None, column) else None
         chosen = asked if asked in have else next(
             (s for s in _DEFAULT_STATISTICS if s in have), have[0] if have else None)
-        values = latest[latest["column"] == column].set_index("statistic")["value"]
         worst, why = "ok", []
         for incident in active:
             hits = [a for a in incident.anomalies if a.column == column]
@@ -92,9 +100,7 @@ def table(workspace: Workspace, name: str, statistic: str | None = None,
             worst = "warning"
         out.append({**col, "anchor": f"col-{len(out)}", "statistics": sorted(have), "statistic": chosen,
                     "health": worst, "incidents": why, "failing": failing,
-                    "latest": {s: records.plain(values.get(s)) for s in _SHOWN
-                               if s in values.index}})
-    grain = records.grain_of(store, name)
+                    "latest": {s: records.plain(values[s]) for s in _SHOWN if s in values}})
     return {"name": name, "columns": out, "granularity": grain.value,
             "newest": grain.format(newest) if newest is not None else None,
             "incidents": [i.to_record(anomalies=False) for i in active

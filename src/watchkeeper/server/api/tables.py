@@ -62,5 +62,4 @@ def get_series(request: Request, table: TableParam, column: ColumnParam,
     """One chart: the statistic per partition, the detector's bands where it judged the
     series anomalous, the SLO limits on it, and the incidents that touch it."""
     workspace = request.app.state.workspace
-    workspace.store._require(table)
     return series(workspace.store, workspace.slo_spec(), table, column, statistic)
