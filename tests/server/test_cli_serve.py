@@ -69,3 +69,20 @@ class TestServe:
             log, _ = proc.communicate(timeout=30)
         assert "dashboard on http://127.0.0.1" in log and "POST /api/incidents/1/feedback" in log
         assert TOKEN not in log
+
+
+def test_every_dashboard_asset_ships_in_the_wheel():
+    """Each template and static file matches a package-data pattern of pyproject.toml,
+    so a pip-installed watchkeeper serves the same pages, offline."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["watchkeeper.server"]
+    package = root / "src" / "watchkeeper" / "server"
+    assets = [p.relative_to(package).as_posix() for folder in ("static", "templates")
+              for p in (package / folder).rglob("*") if p.is_file()]
+    assert "static/vendor/uplot/uPlot.iife.min.js" in assets
+    assert [a for a in assets if not any(fnmatch.fnmatch(a, pat) for pat in patterns)] == []

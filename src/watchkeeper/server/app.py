@@ -25,9 +25,14 @@ from .pages.render import STATIC
 
 
 def create_app(project=None, *, store=None, settings: Settings | None = None) -> FastAPI:
-    """The dashboard of ``project`` (a :class:`watchkeeper.Project`, or None for the store
-    of ``WK_STORE_URL``); ``store`` overrides the project's store. ``settings`` default to
-    the environment (``WK_SERVER_TOKEN``) on loopback."""
+    """The dashboard of ``project`` (a :class:`watchkeeper.Project`; default: the nearest
+    ``watchkeeper.yaml``, else the store of ``WK_STORE_URL``); ``store`` overrides the
+    project's store. ``settings`` default to the environment (``WK_SERVER_TOKEN``) on
+    loopback."""
+    if project is None:
+        from ..config import Project
+
+        project = Project.find()
     app = FastAPI(title="watchkeeper", version=__version__,
                   description="Tables, partition summaries, SLO results, incidents with "
                               "feedback, and the trigger log. Lists are paginated "
