@@ -7,7 +7,7 @@ import json
 
 import pytest
 from cli_helpers import run
-from dashboard_project import HOSTILE, TOKEN
+from dashboard_project import HOSTILE, HOSTILE_VALUE, TOKEN
 
 
 def _lines(out: str) -> list[dict]:
@@ -96,6 +96,15 @@ class TestResources:
         assert {"check": "amount_present", "severity": "warning", "min": None,
                 "max": 0.0} in body["limits"]
         assert [(a["partition"], a["incident"]) for a in body["alerts"]] == [("2023-02-10", 1)]
+
+    def test_top_values_per_partition_include_the_hostile_category(self, client):
+        """The hostile column's top values: its usual channels, then on the broken day one
+        new value holding every row, verbatim in the JSON."""
+        body = client.get("/api/top_values", params={"table": "orders", "column": HOSTILE,
+                                                     "limit": 1000}).json()
+        last = [r for r in body["items"] if r["partition"] == "2023-02-10"]
+        assert [(r["value"], r["ratio"]) for r in last] == [(HOSTILE_VALUE, 1.0)]
+        assert body["items"][0]["partition"] == "2023-01-02" and body["items"][0]["rank"] == 1
 
     def test_trigger_log_empty_page(self, client):
         assert client.get("/api/triggers/log").json() == {"items": [], "total": 0,

@@ -11,7 +11,7 @@ from dashboard_project import TOKEN
 
 OPERATIONS = [
     ("GET", "/api/tables"), ("GET", "/api/partitions"), ("GET", "/api/columns"),
-    ("GET", "/api/summaries"), ("GET", "/api/series"), ("GET", "/api/slo/results"),
+    ("GET", "/api/summaries"), ("GET", "/api/series"), ("GET", "/api/top_values"), ("GET", "/api/slo/results"),
     ("GET", "/api/slo/attainment"), ("GET", "/api/incidents"),
     ("GET", "/api/incidents/{incident_id}"), ("POST", "/api/incidents/{incident_id}/feedback"),
     ("GET", "/api/triggers/log"), ("GET", "/api/quarantine"),

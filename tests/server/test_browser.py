@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 from dashboard_browser import chromium_page, live_server, require_chromium, screenshot
-from dashboard_project import HOSTILE, TOKEN
+from dashboard_project import HOSTILE, HOSTILE_VALUE, TOKEN
 
 pytestmark = pytest.mark.browser
 
@@ -65,6 +65,9 @@ def test_table_page_draws_every_chart_and_shows_hostile_names_as_text(base_url):
             assert time.monotonic() < deadline, "not every chart was drawn"
             page.wait_for_timeout(100)
         assert page.get_by_text(HOSTILE, exact=True).count() >= 1  # text, not a script
+        legend = page.locator(".wk-top-values .u-legend")
+        assert legend.get_by_text(HOSTILE_VALUE, exact=True).count() == 1  # a legend label
+        assert page.locator("img[src=x]").count() == 0
         assert page.evaluate("typeof window.alert_fired") == "undefined"
         screenshot(page, "04-table")
         assert page.errors == []

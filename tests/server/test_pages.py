@@ -35,6 +35,11 @@ class TestPagesReadWithoutJavaScript:
         assert "/api/series?table=orders&amp;column=amount&amp;statistic=" in html
         assert 'href="/incidents/1"' in html
 
+    def test_categorical_columns_chart_their_top_values(self, client):
+        html = client.get("/table", params={"name": "orders"}).text
+        assert "/api/top_values?table=orders&amp;column=channel" in html
+        assert "/api/top_values?table=orders&amp;column=amount" not in html
+
     def test_table_page_switches_one_columns_statistic(self, client):
         html = client.get("/table", params={"name": "orders", "column": "amount",
                                             "statistic": "p95"}).text

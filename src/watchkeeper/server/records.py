@@ -54,6 +54,16 @@ def summaries(store: Store, name: str, column: str, statistic: str | None = None
             for row in stats.itertuples(index=False)]
 
 
+def top_values(store: Store, name: str, column: str) -> list[dict]:
+    """A column's most frequent values per partition: ``partition, column, rank, value,
+    ratio`` (share of the partition's rows), oldest partition first."""
+    fmt = grain_of(store, name).format
+    top = store.load_top_values(name, column=column)
+    return [{"partition": fmt(row.partition), "column": row.column, "rank": int(row.rank),
+             "value": plain(row.value), "ratio": plain(row.ratio)}
+            for row in top.itertuples(index=False)]
+
+
 def slo_results(store: Store, name: str, check: str | None = None,
                 grain: Granularity | None = None) -> list[dict]:
     """``wk validate --format json`` lines, for the verdicts the store keeps."""

@@ -98,7 +98,7 @@ def table(workspace: Workspace, name: str, statistic: str | None = None,
                    if v["column"] == column and v["passed"] is False]
         if failing and worst == "ok":
             worst = "warning"
-        out.append({**col, "anchor": f"col-{len(out)}", "statistics": sorted(have), "statistic": chosen,
+        out.append({**col, "anchor": f"col-{len(out)}", "categorical": "top_ratio" in values, "statistics": sorted(have), "statistic": chosen,
                     "health": worst, "incidents": why, "failing": failing,
                     "latest": {s: records.plain(values[s]) for s in _SHOWN if s in values}})
     return {"name": name, "columns": out, "granularity": grain.value,

@@ -56,6 +56,16 @@ def list_summaries(request: Request, table: TableParam, column: ColumnParam,
     return page(records.summaries(store, table, column, statistic), limit, offset)
 
 
+@router.get("/top_values", response_model=Page)
+def list_top_values(request: Request, table: TableParam, column: ColumnParam,
+                    limit: LimitParam = 1000, offset: OffsetParam = 0) -> Page:
+    """A column's most frequent values per partition with their share of rows, oldest
+    partition first (strings and small integers)."""
+    store = request.app.state.workspace.store
+    store._require(table)
+    return page(records.top_values(store, table, column), limit, offset)
+
+
 @router.get("/series")
 def get_series(request: Request, table: TableParam, column: ColumnParam,
                statistic: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:

@@ -55,6 +55,30 @@
     element.setAttribute("data-drawn", String(data.points.length));
   }
 
+  // Top values over time: one line per value among the 6 with the largest total share.
+  function drawTopValues(element, items) {
+    if (!items.length) { element.textContent = "no top values stored"; return; }
+    var partitions = [], index = {}, totals = {};
+    items.forEach(function (r) {
+      if (!(r.partition in index)) { index[r.partition] = partitions.length; partitions.push(r.partition); }
+      totals[r.value] = (totals[r.value] || 0) + (r.ratio || 0);
+    });
+    var values = Object.keys(totals).sort(function (a, b) { return totals[b] - totals[a]; }).slice(0, 6);
+    var palette = ["#1f5fa8", "#e76f51", "#2a9d8f", "#8e44ad", "#e9c46a", "#6c757d"];
+    var columns = [partitions.map(seconds)], series = [{}];
+    values.forEach(function (v, k) {
+      var line = partitions.map(function () { return 0; });
+      items.forEach(function (r) { if (String(r.value) === v) { line[index[r.partition]] = r.ratio; } });
+      columns.push(line);
+      series.push({label: v, stroke: palette[k], width: 1.5});
+    });
+    var width = Math.max(320, Math.min(element.clientWidth || 760, 1100));
+    element.textContent = "";
+    new uPlot({width: width, height: 200, series: series, scales: {x: {time: true}},
+               legend: {live: false}}, columns, element);
+    element.setAttribute("data-drawn", String(partitions.length));
+  }
+
   function load(element) {
     if (element.getAttribute("data-started")) { return; }  // one page, several outputs
     element.setAttribute("data-started", "1");
@@ -63,13 +87,14 @@
       draw(element, JSON.parse(document.getElementById(inline).textContent));
       return;
     }
-    fetch(element.getAttribute("data-series-url"), {credentials: "same-origin"})
+    var topValues = element.getAttribute("data-top-values-url");
+    fetch(topValues || element.getAttribute("data-series-url"), {credentials: "same-origin"})
       .then(function (r) {
         if (r.ok) { return r.json(); }
         return r.json().then(function (body) { throw new Error("HTTP " + r.status + ": " + body.detail); },
                              function () { throw new Error("HTTP " + r.status); });
       })
-      .then(function (data) { draw(element, data); })
+      .then(function (data) { if (topValues) { drawTopValues(element, data.items); } else { draw(element, data); } })
       .catch(function (e) { element.textContent = "chart unavailable: " + e.message; });
   }
 
