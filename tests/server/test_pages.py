@@ -97,6 +97,13 @@ class TestFeedbackForms:
         assert r.status_code == 303
         assert client.get("/api/incidents/1").json()["status"] == "false_positive"
 
+    def test_a_signed_in_session_cannot_write_through_the_api(self, client):
+        """Only the pages' CSRF-checked forms honour the session cookie."""
+        _sign_in(client)
+        r = client.post("/api/incidents/1/feedback", json={"action": "ack"})
+        assert r.status_code == 401
+        assert client.get("/api/incidents/1").json()["status"] == "open"
+
     @pytest.mark.parametrize("csrf", [None, "", "x" * 43])
     def test_form_without_the_csrf_token_is_refused(self, client, csrf):
         _sign_in(client)

@@ -2,7 +2,8 @@
 
 - API writes carry ``Authorization: Bearer <token>``.
 - A browser signs in once at ``/login`` with the token; the server answers with a
-  session cookie holding an HMAC of the token (never the token itself).
+  session cookie holding an HMAC of the token (never the token itself). The session
+  counts for the pages' forms only, never for API writes.
 - Every form carries a CSRF token equal to the ``wk_csrf`` cookie (double submit):
   another site can make a browser send the cookie but cannot read it into the form.
 - Reads are open on loopback; beyond it they need the token too, unless
@@ -34,13 +35,16 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def authenticated(request: Request, settings: Settings) -> bool:
-    """The request presents the token (header) or a session signed in with it."""
+def authenticated(request: Request, settings: Settings, *, session: bool = True) -> bool:
+    """The request presents the token (header) or, if ``session``, a session signed in
+    with it."""
     if not settings.token:
         return False
     given = _bearer(request)
     if given is not None and hmac.compare_digest(given.encode(), settings.token.encode()):
         return True
+    if not session:
+        return False
     cookie = request.cookies.get(SESSION_COOKIE)
     return cookie is not None and hmac.compare_digest(cookie, session_value(settings.token))
 
@@ -51,7 +55,10 @@ def require_write(request: Request) -> None:
     if not settings.token:
         raise HTTPException(403, f"write actions are off: start wk serve with {TOKEN_ENV} set "
                                  "in its environment")
-    if not authenticated(request, settings):
+    # API writes take the header only: a browser's session cookie counts on the pages,
+    # whose forms carry the CSRF token.
+    api = request.url.path.startswith("/api/")
+    if not authenticated(request, settings, session=not api):
         raise HTTPException(401, "this action needs the server's token: send "
                                  "Authorization: Bearer <token>, or sign in at /login",
                             headers={"WWW-Authenticate": "Bearer"})
