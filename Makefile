@@ -11,11 +11,11 @@ PIP    := PIP_NO_PYTHON_VERSION_WARNING=1 $(PY) -m pip install $(PIP_QUIET) -c c
 
 $(VENV)/.core: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[demo]'
+	$(PIP) -e '.[demo,server]'
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.core
-	$(PIP) -e '.[demo,dev,postgres,spark,polars,pipelines]'
+	$(PIP) -e '.[demo,dev,server,postgres,spark,polars,pipelines]'
 	touch $@
 
 install: $(VENV)/.core

@@ -34,3 +34,16 @@ def write_orders(tmp_path, monkeypatch, *, null_last_day: float = 0.0):
     path = tmp_path / "orders.parquet"
     frame.to_parquet(path, index=False)
     return path
+
+
+def run_quiet(args) -> int:
+    """``wk ARGS`` outside a test's capsys (e.g. in a session fixture): the exit code."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            main(args)
+        except SystemExit as done:
+            return int(done.code or 0)
+    return 0

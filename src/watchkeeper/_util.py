@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,3 +50,19 @@ def scrub(text: str, secrets=()) -> str:
     for value in sorted({*values, *pieces}, key=len, reverse=True):
         text = text.replace(value, "***")
     return redact_urls(text)
+
+
+def json_value(value):
+    """A JSON-safe value: timestamps as ISO text, NaN/NaT/NA as null, arrays as lists."""
+    import pandas as pd
+
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    if value is None or value is pd.NaT or value is pd.NA or (
+            isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return json_value(value.tolist())
+    return value

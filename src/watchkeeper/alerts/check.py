@@ -26,6 +26,7 @@ from .tolerance import ALL_STATISTICS, current_user, mutes_of, tolerances_of
 from .model import Incident
 from .processors import Batch, build_chain, rank_key, run_chain
 from .settings import AlertSettings, consumers_of
+from .._display import repr_html
 
 NOTIFY_ON = ("opened", "escalated")
 
@@ -47,6 +48,8 @@ class CheckResult:
     @property
     def resolved(self) -> list[Incident]:
         return [i for i in self.incidents if i.change == "resolved"]
+
+    _repr_html_ = repr_html  # Jupyter: tables and charts (watchkeeper.server.notebook)
 
 
 def check(table: str, project=None, *, partitions: Sequence | None = None,

@@ -41,6 +41,8 @@ ENVIRONMENT = (
                              "1800)"),
     ("WK_LOCK_TIMEOUT", "seconds to wait for a DuckDB store another process holds "
                         "(default 30; 0 fails at once)"),
+    ("WK_SERVER_TOKEN", "the token wk serve asks of write actions (and of reads beyond "
+                        "loopback)"),
 )
 """Environment variables ``wk`` reads, as ``wk --help`` lists them (docs/cli.md too)."""
 
@@ -196,6 +198,7 @@ from . import backtest as _backtest  # noqa: E402,F401  (wk backtest)
 from . import gate as _gate  # noqa: E402,F401  (wk gate)
 from . import managed as _managed  # noqa: E402  (wk ingest, read, quarantine, snapshot)
 from . import pipelines as _pipelines  # noqa: E402,F401  (wk run, model, lineage, predict)
+from . import serve as _serve  # noqa: E402,F401  (wk serve, wk report)
 from . import slo as _slo  # noqa: E402  (wk validate, suggest, slo status)
 from .triggers import triggers_app  # noqa: E402  (wk triggers)
 

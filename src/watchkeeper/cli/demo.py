@@ -174,3 +174,5 @@ def run_demo(workdir: Path) -> None:
         "  wk summary orders --column price --format json | head   # machine-readable statistics\n"
         "  wk table add mine --source PATH.parquet --partition-column COL   # your own data\n"
         "Docs: docs/architecture.md, docs/cli.md, docs/slos.md, docs/alerts.md, docs/triggers.md")
+    render.console.print(f"[bold]Dashboard:[/] cd {workdir} && wk serve, then open "
+                         "http://127.0.0.1:8765/ (or: wk report orders --out orders.html)")

@@ -9,16 +9,15 @@ every command exits 2 for bad input.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from .._util import json_value as _plain
 from ..engine import delta
 from ..errors import ConfigError
 from ..managed import InvalidPartitionError, managed_table
@@ -48,19 +47,6 @@ def _table(name: str):
 def _refused(exc: InvalidPartitionError) -> None:
     render.err.print(f"[red]refused:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     sys.exit(1)  # like wk validate: the data broke its SLO (2 is for bad input)
-
-
-def _plain(value):
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    if value is None or value is pd.NA or value is pd.NaT or (
-            isinstance(value, float) and math.isnan(value)):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value
 
 
 def _text(value) -> str:

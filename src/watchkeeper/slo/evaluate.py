@@ -21,6 +21,7 @@ from ..engine import checks as engine
 from .bind import Bound, bind
 from .partition_level import check_failure, judge_partition_level, row_verdict, verdict
 from .spec import TableSLO
+from .._display import repr_html
 
 RESULT_COLUMNS = ["check", "kind", "column", "severity", "partition", "passed", "observed",
                   "unexpected_count", "element_count", "unexpected_fraction", "sample", "error"]
@@ -42,6 +43,8 @@ class ValidationResult:
     def ok(self) -> bool:
         """No critical check failed (warnings and info do not count)."""
         return self.failed("critical").empty
+
+    _repr_html_ = repr_html  # Jupyter: tables and charts (watchkeeper.server.notebook)
 
     def records(self):
         fmt = self.granularity.format

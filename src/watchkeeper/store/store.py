@@ -211,13 +211,17 @@ class Store:
         self.transact(work)
 
     def load_statistics(self, table: str, *, column: str | None = None,
-                        statistics: Sequence[str] | None = None) -> pd.DataFrame:
-        """Long frame ``partition, column, statistic, value``, oldest partition first."""
+                        statistics: Sequence[str] | None = None,
+                        partition=None) -> pd.DataFrame:
+        """Long frame ``partition, column, statistic, value``, oldest partition first
+        (``partition``: that one partition only)."""
         self._require(table)
+        start = None if partition is None else pd.Timestamp(partition).to_pydatetime()
         return self.fetch_filtered(
             "SELECT partition_start AS partition, column_name AS column, statistic, value"
             " FROM wk_statistics",
-            {"table_name": table, "column_name": column, "statistic": statistics or None},
+            {"table_name": table, "column_name": column, "statistic": statistics or None,
+             "partition_start": start},
             "partition_start, column_name, statistic")
 
     def load_top_values(self, table: str, *, column: str | None = None) -> pd.DataFrame:

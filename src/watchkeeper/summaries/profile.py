@@ -21,6 +21,7 @@ from ..errors import EmptySourceError, PartitionColumnError
 from ..store import Store, TableRecord
 from .statistics import long_frame, top_value_frame
 from .vocabulary import COUNT_STATISTICS, QUANTILES, TOP_K_DEFAULT
+from .._display import repr_html
 
 Progress = Callable[[str, int, int], None]
 """``progress(step, done, total)``; the CLI draws it with Rich."""
@@ -48,6 +49,8 @@ class ProfileResult:
     @property
     def skipped(self) -> int:
         return len(self.partitions) - len(self.refreshed)
+
+    _repr_html_ = repr_html  # Jupyter: tables and charts (watchkeeper.server.notebook)
 
     def records(self):
         """The refreshed statistics as JSON-ready dicts (the ``--format json`` lines)."""

@@ -40,6 +40,7 @@ from ..engine.sources import folder_hint
 from ..engine.types import Granularity
 from ..errors import ConfigError, EmptySourceError, SourceError, UnknownTableError
 from .gate_findings import Findings, Reason
+from .._display import repr_html
 
 PURPOSES = ("train", "serve")
 _EVENT = {"train": "train.before", "serve": "serve.before"}
@@ -68,6 +69,8 @@ class GateDecision:
 
     def __bool__(self) -> bool:
         return self.allowed
+
+    _repr_html_ = repr_html  # Jupyter: tables and charts (watchkeeper.server.notebook)
 
     def describe(self) -> str:
         """One line with the answer, then one indented line per reason."""

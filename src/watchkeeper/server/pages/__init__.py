@@ -1,0 +1,8 @@
+"""Server-rendered pages: one module per page, each with a ``router``. A new page (models,
+lineage) is one more module here and one more entry in ``ROUTERS``."""
+
+from __future__ import annotations
+
+from . import incident, login, overview, quarantine, table
+
+ROUTERS = [overview.router, table.router, incident.router, quarantine.router, login.router]

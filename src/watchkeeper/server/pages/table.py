@@ -1,0 +1,20 @@
+"""``/table?name=T``: a table's columns, their health, and a chart per column."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from fastapi import APIRouter, Depends, Request
+
+from .. import views
+from ..security import require_read
+from .common import respond
+
+router = APIRouter(dependencies=[Depends(require_read)], include_in_schema=False)
+
+
+@router.get("/table")
+def table(request: Request, name: str, column: Optional[str] = None,
+          statistic: Optional[str] = None):
+    view = views.table(request.app.state.workspace, name, statistic, column)
+    return respond(request, "table.html", table=view)
