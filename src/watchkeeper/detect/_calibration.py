@@ -83,6 +83,28 @@ def point_masses(statistics: np.ndarray) -> np.ndarray:
                      and not str(s).startswith("length_") for s in statistics], dtype=bool)
 
 
+def partition_flags(grid, window: int) -> np.ndarray:
+    """Cells (rows x series) of a fraction that is a flag of the whole partition: in the
+    ``window`` partitions before, it was only ever 0 or 1 (every row alike: a promotion
+    day, a month end), and it is 0 or 1 again. Its rows are not independent samples, so
+    its binomial floor means nothing, and a flip is a point mass's "value not seen"."""
+    from ._grid import statistic_kind
+
+    fraction = np.array([statistic_kind(s) == "fraction" for s in grid.statistics])
+    values = grid.values
+    known = np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        whole = known & ((values == 0.0) | (values == 1.0))
+    mixed = known & ~whole
+    t = len(values)
+    at = np.arange(t)
+    lo = np.clip(at - window, 0, None)
+    cum_mixed = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(mixed, axis=0)])
+    cum_known = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(known, axis=0)])
+    clean = (cum_mixed[at] - cum_mixed[lo] == 0) & (cum_known[at] - cum_known[lo] > 0)
+    return clean & whole & fraction[None, :]
+
+
 def bits(p: np.ndarray) -> np.ndarray:
     """Surprise of probabilities, in bits, within [0, MAX_BITS]."""
     with np.errstate(divide="ignore"):

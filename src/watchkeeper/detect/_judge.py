@@ -375,14 +375,29 @@ def lattice(grid: Grid, learn: np.ndarray, z: np.ndarray, center: np.ndarray,
     if flagged_rows.size == 0:
         return z
     t_idx = rows[flagged_rows]
-    lags = t_idx[:, None] - np.arange(window, 0, -1)[None, :]
-    history = np.where(lags >= 0, learn[np.clip(lags, 0, None), flagged_series[:, None]],
-                       np.nan)
-    history.sort(axis=1)
-    gaps = np.diff(history, axis=1)
-    with np.errstate(invalid="ignore"):
-        gaps = np.where(gaps > 1e-9 * (1.0 + np.abs(history[:, 1:])), gaps, np.nan)
-    step = np.fmin.reduce(gaps, axis=1) if gaps.shape[1] else np.full(len(t_idx), np.nan)
+    step = _smallest_step(learn, t_idx, flagged_series, window)
+    # An interpolated quantile of integer data takes values between the data's steps (a
+    # p99 of 119 counts reads 0.02), so its own gaps say nothing of the resolution: the
+    # column's extremes, which are data values, do.
+    where = {(c, s): j for j, (c, s) in enumerate(zip(grid.columns, grid.statistics))}
+    quantile = np.isin(grid.statistics[flagged_series], list(QUANTILES))
+    data = np.full(len(t_idx), np.nan)
+    integral = quantile.copy()
+    for end in ("min", "max"):
+        other = np.array([where.get((grid.columns[j], end), -1) for j in flagged_series])
+        quantile &= other >= 0
+        if not quantile.any():
+            break
+        data[quantile] = np.fmin(data[quantile], _smallest_step(
+            learn, t_idx[quantile], other[quantile], window))
+        lags = t_idx[quantile][:, None] - np.arange(window, 0, -1)[None, :]
+        ends = np.where(lags >= 0, learn[np.clip(lags, 0, None), other[quantile][:, None]],
+                        np.nan)
+        with np.errstate(invalid="ignore"):
+            integral[quantile] &= np.all(~np.isfinite(ends) | (ends == np.round(ends)), axis=1)
+    # Extremes that are whole numbers mark integer data: a step of at least one.
+    data = np.where(quantile & integral, np.fmax(np.nan_to_num(data, nan=1.0), 1.0), data)
+    step = np.where(quantile, np.fmax(step, data), step)
     floor = np.nan_to_num(step, nan=0.0) / 2.0
     old = scale[t_idx, flagged_series]
     wider = floor > old
@@ -393,6 +408,19 @@ def lattice(grid: Grid, learn: np.ndarray, z: np.ndarray, center: np.ndarray,
     with np.errstate(invalid="ignore", divide="ignore"):
         z[t, j] = np.abs(grid.values[t, j] - center[t, j]) / floor[wider]
     return z
+
+
+def _smallest_step(learn: np.ndarray, t_idx: np.ndarray, series: np.ndarray,
+                   window: int) -> np.ndarray:
+    """Per cell: the smallest non-zero gap between the distinct values of the series in
+    the ``window`` rows before (NaN with fewer than two distinct values)."""
+    lags = t_idx[:, None] - np.arange(window, 0, -1)[None, :]
+    history = np.where(lags >= 0, learn[np.clip(lags, 0, None), series[:, None]], np.nan)
+    history.sort(axis=1)
+    gaps = np.diff(history, axis=1)
+    with np.errstate(invalid="ignore"):
+        gaps = np.where(gaps > 1e-9 * (1.0 + np.abs(history[:, 1:])), gaps, np.nan)
+    return np.fmin.reduce(gaps, axis=1) if gaps.shape[1] else np.full(len(t_idx), np.nan)
 
 
 # Location statistics of one column that a distribution shift moves together.

@@ -11,7 +11,7 @@ import pandas as pd
 from ..engine.types import Granularity
 from . import _calibration
 from ._calendar import calendar_mask, check_calendar
-from ._calibration import point_masses
+from ._calibration import partition_flags, point_masses
 from ._causes import CALENDAR, SHIFT, cause_of
 from ._features import (check_top_values, null_partners, poisson_capped, top_features,
                         with_null_gaps, with_uniqueness)
@@ -231,6 +231,7 @@ class RobustDetector(BaseDetector):
         with np.errstate(invalid="ignore"):
             point_mass = (scale <= (1e-9 + 1e-4 * np.abs(center)) * (1 + 1e-6)) & \
                 point_masses(grid.statistics)[None, :]
+        point_mass |= partition_flags(grid, self.window)
         p, anchor, n, tails = _calibration.tail_probabilities(
             z, point_mass, calibrating, rows, self.window, self.min_history)
         m = np.array([t.tests(k) for t, k in zip(tails, (n >= self.min_history).sum(axis=1))])
