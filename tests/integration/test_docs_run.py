@@ -37,6 +37,10 @@ ELSEWHERE = {
     ("alerts.md", "python"): "tests/alerts/test_alert_docs.py",
     ("triggers.md", "python"): "tests/triggers/test_docs_triggers.py",
     ("triggers.md", "py"): "tests/gates/test_gate_recipes.py",
+    ("dashboard.md", "console"): "tests/server/test_dashboard_docs.py",
+    ("dashboard.md", "python"): "tests/server/test_dashboard_docs.py",
+    ("pipelines.md", "python"): "tests/pipelines/test_docs_pipelines.py",
+    ("pipelines.md", "sh"): "tests/pipelines/test_docs_pipelines.py",
 }
 HERE = {
     ("cli.md", "console"), ("managed-tables.md", "sh"), ("managed-tables.md", "python"),
@@ -56,7 +60,7 @@ def command_lines(lang: str, body: str) -> list[str]:
     """The commands of a block: ``$ `` lines of a console block, every non-comment line of a
     sh block; a trailing comment, a pipe into ``head`` and an ``&& next step`` dropped."""
     out = []
-    for line in body.splitlines():
+    for line in body.replace("\\\n", " ").splitlines():  # continuation lines joined
         if lang == "console":
             if not line.startswith("$ "):
                 continue
@@ -162,7 +166,8 @@ def _check_yaml(raw, tmp_path: Path) -> None:
             Check.from_dict(check)
         return
     assert isinstance(raw, dict) and raw, raw
-    assert set(raw) <= {"tables", "slos", "managed", "triggers", "alerts"}, set(raw)
+    assert set(raw) <= {"tables", "slos", "managed", "triggers", "alerts", "pipelines",
+                        "registry"}, set(raw)
     (tmp_path / "watchkeeper.yaml").write_text(yaml.safe_dump({"version": 1, **raw}))
     project = Project.load(tmp_path / "watchkeeper.yaml")
     if "slos" in raw:
@@ -300,10 +305,18 @@ class TestBenchmarksAndRecipes:
         for _, body in blocks("benchmarks.md", "sh"):
             for line in command_lines("sh", body):
                 words = shlex.split(line)
+                if words[:2] == ["/usr/bin/time", "-v"]:  # a timed command: the command
+                    words = words[2:]
+                if words[0] == ".venv/bin/wk":  # a whole process, as users run it
+                    assert words[1] in {"profile", "check", "backtest", "--version"}, line
+                    continue
                 if words[0] == "make":
                     assert re.search(rf"^{words[1]}:", makefile, re.M), line
                     continue
                 assert words[0] == ".venv/bin/python", line
+                if words[1] == "-c":  # a one-off snippet (data preparation): it compiles
+                    compile(words[2], "benchmarks.md", "exec")
+                    continue
                 script = ROOT / words[1]
                 assert script.is_file(), line
                 options = [w for w in words if w.startswith("--")]

@@ -21,7 +21,7 @@ cannot promise any false-alarm rate. Here they become tail probabilities:
    probability is ``min(1, m' x min p)``, Bonferroni over ``m' = m / c``
    effective tests, where ``c`` is how many series exceed their anchors together in a
    partition where any does (a column's quantiles move as one). The budget ``b`` (expected false alarms per partition) is the
-   warning level; ``b x CRITICAL_FACTOR`` is critical, ``b x INFO_FACTOR`` info.
+   warning level; ``b x CRITICAL_FACTOR`` (a deviation twice as far) is critical, ``b x INFO_FACTOR`` info.
 
 Scores are surprises in bits, ``-log2`` of the family-wise probability, capped at
 :data:`MAX_BITS`: bounded, and comparable across statistics and tables.
@@ -38,7 +38,6 @@ import numpy as np
 from ..errors import ConfigError
 
 ANCHOR = 3.0  # a score up to 3 noise units is noise: no tail is anchored below it
-CRITICAL_FACTOR = 1e-2  # critical: a hundred times less likely than a warning
 INFO_FACTOR = 10.0  # info: ten times the budget (recorded, never notified)
 MAX_BITS = 64.0  # beyond 2^-64, no probability means anything more
 DEFAULT_BUDGET = "1 per 90"
@@ -108,10 +107,13 @@ def partition_flags(grid, window: int) -> np.ndarray:
 def bits(p: np.ndarray) -> np.ndarray:
     """Surprise of probabilities, in bits, within [0, MAX_BITS]."""
     with np.errstate(divide="ignore"):
-        return np.clip(-np.log2(np.clip(p, 0.0, 1.0)), 0.0, MAX_BITS)
+        return np.clip(-np.log2(np.clip(p, 0.0, 1.0)), 0.0, MAX_BITS) + 0.0  # no -0.0
 
 
 TAIL_INDEX = 3.0  # the Pareto index of scores beyond their series' anchors
+# Critical: a deviation twice as far beyond the series' anchor as one that warns, so
+# 8 times less likely (3 bits more surprising) than the budget allows.
+CRITICAL_FACTOR = 2.0 ** -TAIL_INDEX
 ROBUST_RANK = 6  # the anchor is a series' 6th largest score (a tenth of a 56-window):
 # five odd partitions in the window (an outage and its recovery) move nothing
 

@@ -35,7 +35,7 @@ class RobustDetector(BaseDetector):
     ----------
     false_alarms: the budget, the one knob: expected false alarms per partition, as
         ``"1 per 90"`` (the default) or a fraction such as ``1/90``. Warnings are
-        calibrated to it (``_calibration``); critical is a thousand times rarer.
+        calibrated to it (``_calibration``); critical is a deviation twice as far.
     calendar: an ISO country (or ``country-subdivision``) code of the ``holidays``
         package, e.g. ``"US"``: holidays and their eves are learned around and their
         deviations expected (only likely faults page on them). None: no calendar.

@@ -151,8 +151,7 @@ class AlertLog:
             db.execute("DELETE FROM wk_alert_tolerances WHERE table_name = ? AND"
                        " column_name = ? AND statistic = ? AND multiplier = ?",
                        [table, column, statistic, float("inf")])
-            top = db.execute("SELECT MAX(feedback_id) FROM wk_alert_feedback")[0][0]
-            feedback_id = int(top or 0) + 1
+            feedback_id = int(db.execute("SELECT nextval('wk_feedback_ids')")[0][0])
             db.execute("INSERT INTO wk_alert_feedback (feedback_id, incident_id, action,"
                        " user_name, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                        [feedback_id, 0, "mute" if muted else "unmute", user, note, now])
