@@ -220,3 +220,17 @@ def test_levels_follow_the_budget():
     anchor); info ten times more frequent."""
     info, warning, critical = thresholds("1 per 64")
     assert (info, warning, critical) == pytest.approx((6 - np.log2(10), 6.0, 6 + 3.0))
+
+
+class TestSparseTables:
+    def test_partitions_now_and_then_are_judged(self):
+        """A weekly table with a partition only every fourth week (survey weeks) is modelled
+        on the partitions it has: they are judged, and a fault in the newest pages."""
+        weekly = make_history(days=1400, start="2018-01-01")
+        mondays = sorted(p for p in weekly["partition"].unique() if p.dayofweek == 0)
+        sparse = weekly[weekly["partition"].isin(mondays[::4])]
+        last = sparse["partition"].max()
+        verdicts = RobustDetector(granularity="week").backtest(
+            set_value(sparse, last, "amount", "null_fraction", 0.4))
+        assert sum(v.judged for v in verdicts) >= len(verdicts) - 30
+        assert verdicts[-1].judged and verdicts[-1].severity >= Severity.WARNING

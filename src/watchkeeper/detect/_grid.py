@@ -113,6 +113,11 @@ def infer_granularity(partitions: pd.DatetimeIndex) -> Granularity:
     return Granularity.WEEK
 
 
+# A table with partitions on fewer than half of its calendar steps is sparse: its grid holds
+# the partitions it has, one row each, with no empty steps between them.
+SPARSE = 0.5
+
+
 def regular_index(partitions, grain: Granularity) -> pd.DatetimeIndex:
     """Every partition from the first to the last, with none skipped."""
     partitions = pd.DatetimeIndex(sorted(set(partitions)))
@@ -137,6 +142,10 @@ def to_grid(history: pd.DataFrame, grain: Granularity | None = None,
     observed_parts = pd.DatetimeIndex(parts)
     grain = grain or infer_granularity(observed_parts)
     index = regular_index(observed_parts, grain)
+    if len(observed_parts) < SPARSE * len(index):
+        # Partitions only now and then (survey weeks, storm weeks): every window and count
+        # of the model is in partitions that exist, not in calendar steps that mostly don't.
+        index = observed_parts
     rows = index.get_indexer(observed_parts)[part_codes]
     pair = col_codes.astype(np.int64, copy=False) * len(stat_names) + stat_codes
     col_names, stat_names = np.asarray(col_names, dtype=object), np.asarray(stat_names, dtype=object)
@@ -309,8 +318,10 @@ def combine(old: Grid, new: Grid) -> Grid:
 
     Both must have the same series order (``to_grid(..., series=...)``).
     """
-    known = old.partitions[old.observed]
-    index = regular_index(known.union(new.partitions[new.observed]), old.granularity)
+    known = old.partitions[old.observed].union(new.partitions[new.observed])
+    index = regular_index(known, old.granularity)
+    if old.observed.all() and len(known) < SPARSE * len(index):
+        index = known  # a sparse table's grid (see ``to_grid``)
     values = np.full((len(index), len(old.columns)), np.nan)
     sizes = np.full_like(values, np.nan)
     observed = np.zeros(len(index), dtype=bool)
