@@ -1,4 +1,4 @@
-"""Overhead of ``watchkeeper.guard`` on a prediction batch (issue 5).
+"""Overhead of ``watchkeeper.guard`` on a prediction batch.
 
 Measures the median time added by a three-rule guard (clip, replace nulls with a
 constant, flag rows outside a set) over the identity (returning the batch as

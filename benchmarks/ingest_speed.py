@@ -1,6 +1,6 @@
 """Ingest with enforcement vs. plain loads of the same 2M-row file, in one run.
 
-Target (issue 3): ``ManagedTable.ingest`` with 10 critical row-level checks costs
+Target: ``ManagedTable.ingest`` with 10 critical row-level checks costs
 at most 2x a plain DuckDB ``INSERT INTO ... SELECT * FROM read_parquet(...)``.
 Every entry loads the same one-day Parquet file (30 columns, seeded synthetic
 data from ``synthetic.py``); each is run ``--repeat`` times into a fresh target

@@ -1,4 +1,4 @@
-"""Every benchmark of issue 2 in one run, with the ratios against their targets.
+"""Every partition-summary benchmark in one run, with the ratios against their targets.
 
     make bench                        # = .venv/bin/python benchmarks/run.py
     .venv/bin/python benchmarks/run.py --quick     # small sizes, about a minute

@@ -1,4 +1,4 @@
-"""SLO evaluation vs. the summary scan on one 2M-row partition, in one run (issue 3).
+"""SLO evaluation vs. the summary scan on one 2M-row partition, in one run.
 
 Target: evaluating 50 checks on a 2M-row partition costs at most 1.5x the
 summary scan alone. Both sides read the same one-day Parquet file (30 columns,

@@ -25,7 +25,7 @@ from .triggers import BatchRejected, Event, FireResult, Trigger, fire, guard
 from .triggers.gate import GateDecision, gate
 
 __all__ = [
-    # issue 3: managed tables
+    # managed tables
     "IngestResult",
     "InvalidPartitionError",
     "InvalidPartitionWarning",

@@ -1,4 +1,4 @@
-"""The fast paths of issue 4's speed target give the very numbers of the plain ones.
+"""The fast paths of the detector's speed target give the very numbers of the plain ones.
 
 Judging the newest partition computes only the rows it looks back on, and rolling
 quantiles of small windows go through a sorting network: neither may change a verdict.

@@ -8,18 +8,18 @@ from __future__ import annotations
 import watchkeeper
 
 EXPECTED = [
-    # issue 2: engines, summaries, store, configuration, errors
+    # engines, summaries, store, configuration, errors
     "ConfigError", "EmptySourceError", "EngineUnavailableError", "Granularity", "Kind",
     "Notice", "PartitionColumnError", "ProfileResult", "Project", "STATISTIC_NAMES",
     "SourceError", "Store", "StoreError", "StoreLockedError", "TableSpec", "UnknownTableError",
     "UserError", "WatchkeeperError", "__version__", "open_source", "profile",
-    # issue 5: triggers
+    # triggers
     "BatchRejected", "Event", "FireResult", "Trigger", "fire", "guard",
-    # issue 4: alerts
+    # alerts
     "Incident", "UnknownIncidentError", "check",
-    # issue 5: gates
+    # gates
     "GateDecision", "gate",
-    # issue 3: managed tables
+    # managed tables
     "IngestResult", "InvalidPartitionError", "InvalidPartitionWarning", "ManagedTable",
     "SnapshotId", "managed_table",
     # pipelines

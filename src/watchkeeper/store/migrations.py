@@ -222,7 +222,7 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
             checked_at TIMESTAMP NOT NULL,
             PRIMARY KEY (table_name, partition_start))""",
     ]),
-    # issue 3: managed tables (ingests, quarantine bookkeeping, snapshots).
+    # managed tables (ingests, quarantine bookkeeping, snapshots).
     (6, "managed tables: ingests, quarantined batches, dataset snapshots", [
         """CREATE TABLE wk_managed_ingests (
             ingest_id VARCHAR PRIMARY KEY,

@@ -2,7 +2,7 @@
 
 ``quarantine_partition`` and ``retrain`` record a *request* through a small
 interface (:class:`QuarantineSink`, :class:`RunQueue`). The metadata store's
-trigger log implements both today; the managed-table quarantine (issue 3) and
+trigger log implements both today; the managed-table quarantine and
 the pipelines (later) will implement them, or consume the recorded requests,
 without any change here.
 """
