@@ -156,6 +156,33 @@ class TestCalendar:
                    if v.partition == christmas][0]
         assert verdict.severity >= Severity.WARNING and verdict.extra["cause"] == "fault"
 
+    def test_a_series_holidays_never_moved_is_judged_as_on_any_day(self):
+        """The amount's mean never moved on a holiday; when it leaps on Christmas that
+        is no holiday effect, and it pages (the row count's drop still does not)."""
+        history, holidays = self._holiday_history()
+        christmas = pd.Timestamp("2024-12-25")
+        mean = history[(history["partition"] == christmas) & (history["column"] == "amount")
+                       & (history["statistic"] == "mean")]["value"].iloc[0]
+        history = set_value(history, christmas, "amount", "mean", mean + 25.0)
+        for name in ("p25", "p50", "p75"):
+            old = history[(history["partition"] == christmas) & (history["column"] == "amount")
+                          & (history["statistic"] == name)]["value"].iloc[0]
+            history = set_value(history, christmas, "amount", name, old + 25.0)
+        verdicts = {v.partition: v for v in RobustDetector(calendar="US").backtest(history)}
+        assert verdicts[christmas].severity >= Severity.WARNING
+        assert verdicts[christmas].extra["calendar"] == "Christmas Day"
+        assert verdicts[christmas].columns[0].column == "amount"
+
+    def test_a_holiday_drop_far_beyond_earlier_ones_pages(self):
+        """Earlier holidays cost a third of the rows; a Christmas with 5% of them left is a
+        partial load, not a holiday."""
+        history, holidays = self._holiday_history()
+        christmas = pd.Timestamp("2024-12-25")
+        history = set_value(history, christmas, "*", "row_count", 25.0)
+        verdict = [v for v in RobustDetector(calendar="US").backtest(history)
+                   if v.partition == christmas][0]
+        assert verdict.severity >= Severity.WARNING and verdict.extra["cause"] == "fault"
+
     def test_unknown_calendar_is_a_config_error(self):
         with pytest.raises(ConfigError, match="ISO country code"):
             RobustDetector(calendar="Atlantis").fit(make_history())
@@ -234,3 +261,45 @@ class TestSparseTables:
             set_value(sparse, last, "amount", "null_fraction", 0.4))
         assert sum(v.judged for v in verdicts) >= len(verdicts) - 30
         assert verdicts[-1].judged and verdicts[-1].severity >= Severity.WARNING
+
+
+class TestCountTests:
+    """Fractions of small partitions: the rows behind the window's history count."""
+
+    def _never_null(self, nulls: int) -> tuple[pd.DataFrame, pd.Timestamp]:
+        rng = np.random.default_rng(3)
+        parts = pd.date_range("2024-01-01", periods=160, freq="D")
+        rows = []
+        for p in parts:
+            rows += [(p, "*", "row_count", 7.0), (p, "t", "null_fraction", 0.0),
+                     (p, "t", "non_null_count", 7.0), (p, "t", "mean", 60 + rng.normal(0, 8))]
+        frame = pd.DataFrame(rows, columns=["partition", "column", "statistic", "value"])
+        day = parts[-5]
+        frame = set_value(frame, day, "t", "null_fraction", nulls / 7)
+        return set_value(frame, day, "t", "non_null_count", 7.0 - nulls), day
+
+    def _verdict(self, nulls: int):
+        history, day = self._never_null(nulls)
+        return [v for v in RobustDetector().backtest(history) if v.partition == day][0]
+
+    def test_three_nulls_in_seven_rows_of_a_never_null_column_are_critical(self):
+        """Under the sampling floor of one row in seven (the old floor) 3 NULLs scored as
+        noise; against the ~200 NULL-free rows of the window they are a fault."""
+        verdict = self._verdict(3)
+        assert verdict.severity == Severity.CRITICAL
+        assert (verdict.columns[0].column, verdict.columns[0].statistic) == ("t", "null_fraction")
+
+    def test_surprise_grows_with_the_count(self):
+        scores = [self._verdict(k).score for k in (1, 2, 3)]
+        assert scores == sorted(scores) and scores[2] - scores[0] > 3.0
+        assert self._verdict(1).severity < Severity.CRITICAL
+
+
+def test_bands_of_spreads_never_go_negative():
+    """A std's band is clipped at 0, as fractions' are at 0 and 1."""
+    history = make_history(days=120)
+    day = pd.Timestamp(sorted(history["partition"].unique())[-3])
+    history = set_value(history, day, "amount", "std", 60.0)
+    verdict = [v for v in RobustDetector().backtest(history) if v.partition == day][0]
+    spread = [e for e in verdict.columns if e.statistic == "std"]
+    assert spread and spread[0].expected_low >= 0.0 and spread[0].observed == 60.0

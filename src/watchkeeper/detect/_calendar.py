@@ -2,9 +2,14 @@
 
 A holiday moves a table the way no ordinary day does (a third fewer orders, another
 mix of customers), and one a year is too rare for a seasonal model to learn. The
-detector therefore learns normal without calendar days, keeps them out of its
-calibration, and expects their deviations: on a calendar day only a likely
-engineering fault pages (``_causes``).
+detector therefore learns normal without calendar days and keeps them out of its
+calibration. Whether a calendar day's deviation is expected is learned per series,
+from the calendar days before it (:func:`calendar_expected`): a series that moved on
+earlier holidays (orders, the mix of customers) may move again, up to
+:data:`CALENDAR_REACH` times as far as it ever did; a series that holidays never moved
+(a temperature) is judged as on any day. Until a series has :data:`MIN_CALENDAR_DAYS`
+calendar days behind it, its calendar deviations are expected. On a calendar day whose
+every anomalous series is expected, only a likely engineering fault pages (``_causes``).
 """
 
 from __future__ import annotations
@@ -65,6 +70,31 @@ def calendar_days(partitions: pd.DatetimeIndex, grain: Granularity,
             if eve in days:
                 out[row] = f"eve of {days[eve]}"
                 break
+    return out
+
+
+CALENDAR_REACH = 2.0  # a calendar day may move a series twice as far as earlier ones did
+MIN_CALENDAR_DAYS = 3  # calendar days a series needs behind it before its reaction is known
+
+
+def calendar_expected(z: np.ndarray, holiday: np.ndarray, judged: np.ndarray,
+                      rows: np.ndarray, window: int) -> np.ndarray:
+    """Per (row of ``rows``, series): is the row's score ``z`` one its series' calendar
+    days make expected? True on a calendar row whose series had fewer than
+    :data:`MIN_CALENDAR_DAYS` judged calendar days in the ``window`` partitions before
+    it, or scores at most :data:`CALENDAR_REACH` times its largest score on them (and at
+    least the noise level 3); False on ordinary rows."""
+    out = np.zeros((len(rows), z.shape[1]), dtype=bool)
+    past = holiday & judged
+    for i, r in enumerate(rows):
+        if not holiday[r]:
+            continue
+        before = np.flatnonzero(past[max(0, r - window):r]) + max(0, r - window)
+        if before.size < MIN_CALENDAR_DAYS:
+            out[i] = True
+            continue
+        reach = np.fmax(3.0, CALENDAR_REACH * np.nanmax(z[before], axis=0))
+        out[i] = z[r] <= reach
     return out
 
 

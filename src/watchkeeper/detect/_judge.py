@@ -340,7 +340,8 @@ def widened(grid: Grid, tolerance) -> np.ndarray:
 
 
 def valid_band(statistic: str, low: float, high: float) -> tuple[float, float]:
-    """A band clipped to what the statistic can take: fractions in [0, 1], counts >= 0."""
+    """A band clipped to what the statistic can take: fractions in [0, 1], counts, spreads
+    and lengths >= 0."""
     from ._grid import statistic_kind
 
     kind = statistic_kind(statistic)
@@ -348,9 +349,13 @@ def valid_band(statistic: str, low: float, high: float) -> tuple[float, float]:
         return max(-1.0, low), min(1.0, high)
     if kind == "fraction":
         return max(0.0, low), min(1.0, high)
-    if kind == "count":
+    if kind == "count" or statistic in NON_NEGATIVE:
         return max(0.0, low), high
     return low, high
+
+
+# Location-kind statistics that cannot be negative: spreads and string lengths.
+NON_NEGATIVE = frozenset({"std", "iqr", "mad", "length_mean"})
 
 
 SIGNED_FRACTIONS = frozenset({"null_gap"})

@@ -103,7 +103,7 @@ def _expectations(values: np.ndarray, sizes: np.ndarray, kinds: np.ndarray,
     first = max(0, start - w.shift)  # the level-shift check looks at the rows before start
     center, raw = _expected(values, w, first)
     floors = _Floors(sizes, kinds, spread, w, first,
-                     None if fixed_design is None else fixed_design[first:])
+                     None if fixed_design is None else fixed_design[first:], values)
     shifted = _shifted(values, center, floors.apply(raw, center), w, start)
     # Counts vary in proportion to their level (twice the rows, twice the wobble), so a
     # count's noise grows with a shift up; a binomial floor follows any new level.
@@ -300,7 +300,7 @@ class _Floors:
 
     def __init__(self, sizes: np.ndarray, kinds: np.ndarray,
                  spread: tuple[np.ndarray, np.ndarray, np.ndarray], w: Windows, start: int,
-                 fixed_design: np.ndarray | None = None):
+                 fixed_design: np.ndarray | None = None, values: np.ndarray | None = None):
         self.start = start
         prior_sizes = prior_quantile(sizes, w.level, 0.5, start)
         now = sizes[start:]
@@ -309,26 +309,50 @@ class _Floors:
         typical = np.where(np.isfinite(prior_sizes) & (prior_sizes > 0), prior_sizes, self.n)
         sampled = (kinds == KIND_CODES["fraction"]) | (kinds == KIND_CODES["location"])
         self.widen = np.where(sampled[None, :], np.sqrt(np.fmax(1.0, typical / self.n)), 1.0)
-        values, factor, per_root_n = spread
+        spreads, factor, per_root_n = spread
         # The column's spread as it was before this partition: a fault that collapses or
         # inflates the spread must not move its own band.
-        sampling = prior_quantile(values, w.level, 0.5, start) * factor
+        sampling = prior_quantile(spreads, w.level, 0.5, start) * factor
         sampling = np.where(per_root_n[None, :], sampling / np.sqrt(self.n), sampling)
         if fixed_design is not None:
             sampling = np.where(per_root_n[None, :] & fixed_design[:, None], 0.0, sampling)
         self.sampling = np.nan_to_num(sampling, nan=0.0)
         self.counts = (kinds == KIND_CODES["count"])[None, :]
         self.fractions = (kinds == KIND_CODES["fraction"])[None, :]
+        self.rare = 1.0 / self.n
+        if values is not None:
+            self.rare = np.fmin(self.rare, _pooled_rarity(values, sizes, w.level, start))
 
     def apply(self, scale: np.ndarray, center: np.ndarray) -> np.ndarray:
         n, first = self.n, self.start
         scale, center = scale[first:], np.nan_to_num(center[first:], nan=0.0)
         floor = 1e-9 + 1e-4 * np.abs(center)
         floor = np.where(self.counts, np.fmax(floor, 0.5), floor)
-        p = np.clip(center, 1.0 / n, 1.0 - 1.0 / np.maximum(n, 2.0))
+        # A fraction's binomial floor at its center, kept off 0 and 1 by the rate its
+        # window's rows show (a count test: 3 NULLs in 7 rows after 200 rows with none
+        # is no sampling accident), or by one row in this partition if that is rarer.
+        p = np.clip(center, self.rare, 1.0 - self.rare)
         floor = np.where(self.fractions, np.fmax(floor, np.sqrt(p * (1.0 - p) / n)), floor)
         floor = np.fmax(floor, self.sampling)
         # Unknown until enough history: a floor alone is no evidence of what normal looks like.
         out = np.full((first + len(scale), scale.shape[1]), np.nan)
         out[first:] = np.where(np.isnan(scale), np.nan, np.fmax(scale * self.widen, floor))
         return out
+
+
+def _pooled_rarity(values: np.ndarray, sizes: np.ndarray, window: int, start: int
+                   ) -> np.ndarray:
+    """Rows ``start..``: the rarer side of each fraction over the rows of the ``window``
+    partitions before (Jeffreys' ``(k + 1/2) / (n + 1)``, for the smaller of the counts
+    of rows in and out of the fraction), NaN-free; 1/2 where the window is empty."""
+    known = np.isfinite(values) & np.isfinite(sizes) & (sizes > 0)
+    rows = np.where(known, sizes, 0.0)
+    inside = np.where(known, np.clip(values, 0.0, 1.0) * rows, 0.0)
+    cum_rows = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(rows, axis=0)])
+    cum_in = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(inside, axis=0)])
+    at = np.arange(start, len(values))
+    lo = np.clip(at - window, 0, None)
+    n = cum_rows[at] - cum_rows[lo]
+    k = cum_in[at] - cum_in[lo]
+    return (np.fmin(k, n - k) + 0.5) / (n + 1.0)
+

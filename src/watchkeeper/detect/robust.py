@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..engine.types import Granularity
 from . import _calibration
-from ._calendar import calendar_mask, check_calendar
+from ._calendar import calendar_expected, calendar_mask, check_calendar
 from ._calibration import partition_flags, point_masses
 from ._causes import CALENDAR, SHIFT, cause_of
 from ._features import (check_top_values, null_partners, poisson_capped, top_features,
@@ -243,22 +243,30 @@ class RobustDetector(BaseDetector):
                           min_history=self.min_history, levels=levels,
                           max_explanations=self.max_explanations, tolerance=multipliers,
                           offset=offset, order=z)
-        return [self._with_cause(v, grid, scores[r], center, levels, names.get(int(r)))
-                for v, r in zip(judged, rows)]
+        expected = calendar_expected(z, holiday, grid.observed & (seen >= self.min_history),
+                                     rows, self.window)
+        return [self._with_cause(v, grid, scores[r], center, levels, names.get(int(r)), e)
+                for v, r, e in zip(judged, rows, expected)]
 
     def _with_cause(self, verdict: Verdict, grid: Grid, scores: np.ndarray,
                     center: np.ndarray, levels: tuple[float, float, float],
-                    holiday: str | None) -> Verdict:
-        """The verdict with its cause class; shifts and calendar days page only if asked."""
+                    holiday: str | None, expected: np.ndarray) -> Verdict:
+        """The verdict with its cause class; shifts and calendar days page only if asked.
+        On a calendar day, series whose deviation the calendar does not explain
+        (``expected`` False: ``_calendar.calendar_expected``) are judged as on any day."""
         if verdict.severity < Severity.WARNING:
             return verdict
         hot = np.flatnonzero(scores >= levels[1])
+        unexplained = hot[~expected[hot]]
+        calendar_day = holiday is not None and unexplained.size == 0
+        if holiday is not None and unexplained.size:
+            hot = unexplained
         row = grid.partitions.get_loc(verdict.partition)
         with np.errstate(invalid="ignore"):
             up = np.sign(grid.values[row, hot] - center[row, hot])
         cause = cause_of([(str(grid.columns[j]), str(grid.statistics[j]), int(d))
                           for j, d in zip(hot, np.nan_to_num(up))],
-                         holiday is not None, int(self.shift_columns))
+                         calendar_day, int(self.shift_columns))
         extra = {**verdict.extra, "cause": cause}
         if holiday is not None:
             extra["calendar"] = holiday
