@@ -224,6 +224,40 @@ class TestCauses:
         verdict = RobustDetector().backtest(history)[-1]
         assert verdict.severity >= Severity.WARNING and verdict.extra["cause"] == "fault"
 
+    def _storms(self, last_nulls: float, last_columns=("rain", "visibility", "gusts")):
+        """Weather columns with a storm every 20 days: rain and visibility leap and the gust
+        sensor drops out (its null fraction leaps), as storms do; the last day is judged."""
+        history = make_history(days=200)
+        parts = sorted(history["partition"].unique())
+        rng = np.random.default_rng(5)
+        rows = []
+        for i, p in enumerate(parts):
+            storm = i % 20 == 7
+            rows += [(p, "rain", "mean", (30.0 if storm else 2.0) + rng.normal(0, 0.3)),
+                     (p, "visibility", "mean", (3.0 if storm else 20.0) + rng.normal(0, 0.3)),
+                     (p, "gusts", "mean", 30.0 + rng.normal(0, 0.5)),
+                     (p, "gusts", "null_fraction", (0.4 if storm else 0.0)),
+                     (p, "gusts", "non_null_count", 500.0)]
+        history = pd.concat([history, pd.DataFrame(
+            rows, columns=["partition", "column", "statistic", "value"])], ignore_index=True)
+        last = parts[-1]
+        if "rain" in last_columns:
+            history = set_value(history, last, "rain", "mean", 30.0)
+        if "visibility" in last_columns:
+            history = set_value(history, last, "visibility", "mean", 3.0)
+        return set_value(history, last, "gusts", "null_fraction", last_nulls)
+
+    def test_a_familiar_pattern_of_co_movement_is_a_shift(self):
+        """A storm moves the same columns as earlier storms did, the gust sensor's nulls
+        included: a real-world shift, not a fault."""
+        verdict = RobustDetector().backtest(self._storms(0.4))[-1]
+        assert verdict.extra.get("cause") == "shift" and verdict.severity is Severity.INFO
+
+    def test_a_pattern_member_moving_alone_is_a_fault(self):
+        """The gust sensor's nulls with no storm around them: a fault."""
+        verdict = RobustDetector().backtest(self._storms(0.4, last_columns=()))[-1]
+        assert verdict.severity >= Severity.WARNING and verdict.extra["cause"] == "fault"
+
 
 class TestMute:
     def test_muted_column_and_pair(self):

@@ -9,6 +9,12 @@
   no sign of a fault, as a storm moves visibility, precipitation and their null
   fractions together; or more rows and nothing else (a burst of activity: a double
   load also moves the duplicate statistics). Recorded as info.
+- **shift by co-movement**: the anomalous statistics of ``shift_columns`` or more
+  columns moved together, as they did together before (:func:`co_moved`): a storm
+  moves precipitation, visibility and the null fraction of the gust sensor, as earlier
+  storms did. A statistic in that pattern is explained, integrity statistic or not, up
+  to :data:`CO_REACH` times as far as it moved in the earlier partitions; what the
+  pattern does not explain is judged by the rules above.
 - **calendar**: a holiday or its eve, with no integrity statistic moved. Recorded as
   info.
 
@@ -17,6 +23,8 @@ The rules are the detector's documented parameters (``shift_columns``,
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 FAULT = "fault"
 SHIFT = "shift"
@@ -47,3 +55,35 @@ def cause_of(hot: list[tuple[str, str, int]], calendar_day: bool, shift_columns:
     if not others:
         return SHIFT  # more rows and nothing else: a burst of activity, not a double load
     return SHIFT if len({c for c, _ in others}) >= shift_columns else FAULT
+
+
+CO_REACH = 2.0  # a familiar pattern explains a statistic up to twice as far as it went
+CO_SEEN = 2  # earlier partitions with the pattern that make it familiar
+CO_WINDOWS = 4  # patterns are looked for in the 4 windows before (storms are rare)
+MOVED = 3.0  # a score (noise units) beyond noise: the statistic moved
+
+
+def co_moved(z: np.ndarray, judged: np.ndarray, row: int, hot: np.ndarray,
+             columns: np.ndarray, window: int, shift_columns: int) -> np.ndarray:
+    """Per series of ``hot`` (anomalous in row ``row``): is it explained by a pattern of
+    co-movement the table showed before? The hot series' columns must number at least
+    ``shift_columns``; a pattern partition is a judged one of the :data:`CO_WINDOWS`
+    windows of ``window`` partitions before, in
+    which at least ``shift_columns`` of those columns moved (some statistic beyond
+    :data:`MOVED`); with :data:`CO_SEEN` of them, each hot series is explained if it
+    scores at most :data:`CO_REACH` times its largest score in them (and moved in one)."""
+    out = np.zeros(len(hot), dtype=bool)
+    names = columns[hot]
+    wanted = [c for c in dict.fromkeys(names.tolist())]
+    if len(wanted) < shift_columns:
+        return out
+    lo = max(0, row - CO_WINDOWS * window)
+    past = np.flatnonzero(judged[lo:row]) + lo
+    if past.size < CO_SEEN:
+        return out
+    moved = np.stack([(z[past][:, columns == c] > MOVED).any(axis=1) for c in wanted], axis=1)
+    pattern = past[moved.sum(axis=1) >= shift_columns]
+    if pattern.size < CO_SEEN:
+        return out
+    reach = z[pattern][:, hot].max(axis=0)
+    return (reach > MOVED) & (z[row, hot] <= CO_REACH * reach)

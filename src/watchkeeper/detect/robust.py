@@ -12,7 +12,7 @@ from ..engine.types import Granularity
 from . import _calibration
 from ._calendar import calendar_expected, calendar_mask, check_calendar
 from ._calibration import partition_flags, point_masses
-from ._causes import CALENDAR, SHIFT, cause_of
+from ._causes import CALENDAR, CO_WINDOWS, SHIFT, cause_of, co_moved
 from ._features import (check_top_values, null_partners, poisson_capped, top_features,
                         with_null_gaps, with_uniqueness)
 from ._grid import (Grid, check_history, combine, infer_granularity, partition_offsets, spreads,
@@ -200,7 +200,8 @@ class RobustDetector(BaseDetector):
         grid, _ = partition_offsets(self.grid_)
         holiday, _ = calendar_mask(grid.partitions, grid.granularity,
                                    check_calendar(self.calendar))
-        span = np.flatnonzero(grid.observed)[-self.window:]
+        # The calibration reads one window back; the patterns of co-movement, more.
+        span = np.flatnonzero(grid.observed)[-self.window * CO_WINDOWS:]
         z = self._scores(grid, span, self.excluded_, self.tolerance_, holiday)[0]
         return grid.partitions[span], z[span]
 
@@ -215,8 +216,9 @@ class RobustDetector(BaseDetector):
         grid, offset = partition_offsets(grid)
         holiday, names = calendar_mask(grid.partitions, grid.granularity,
                                        check_calendar(self.calendar))
-        # The calibration reads the scores of the ``window`` partitions before each judged one.
-        first = max(0, int(rows.min()) - self.window)
+        # The calibration reads the scores of the ``window`` partitions before each judged
+        # one, the patterns of co-movement (``_causes.co_moved``) CO_WINDOWS windows.
+        first = max(0, int(rows.min()) - self.window * CO_WINDOWS)
         span = np.flatnonzero(grid.observed[first:]) + first
         if cached is not None:
             span = rows
@@ -243,17 +245,20 @@ class RobustDetector(BaseDetector):
                           min_history=self.min_history, levels=levels,
                           max_explanations=self.max_explanations, tolerance=multipliers,
                           offset=offset, order=z)
-        expected = calendar_expected(z, holiday, grid.observed & (seen >= self.min_history),
-                                     rows, self.window)
-        return [self._with_cause(v, grid, scores[r], center, levels, names.get(int(r)), e)
+        judged_rows = grid.observed & (seen >= self.min_history)
+        expected = calendar_expected(z, holiday, judged_rows, rows, self.window)
+        return [self._with_cause(v, grid, scores[r], center, levels, names.get(int(r)), e,
+                                 (z, judged_rows, int(r)))
                 for v, r, e in zip(judged, rows, expected)]
 
     def _with_cause(self, verdict: Verdict, grid: Grid, scores: np.ndarray,
                     center: np.ndarray, levels: tuple[float, float, float],
-                    holiday: str | None, expected: np.ndarray) -> Verdict:
+                    holiday: str | None, expected: np.ndarray, history: tuple) -> Verdict:
         """The verdict with its cause class; shifts and calendar days page only if asked.
         On a calendar day, series whose deviation the calendar does not explain
-        (``expected`` False: ``_calendar.calendar_expected``) are judged as on any day."""
+        (``expected`` False: ``_calendar.calendar_expected``) are judged as on any day.
+        Series moving in a pattern the table showed before (``_causes.co_moved``; ``history``
+        is the scores, the judged rows and this row) are a shift."""
         if verdict.severity < Severity.WARNING:
             return verdict
         hot = np.flatnonzero(scores >= levels[1])
@@ -261,12 +266,18 @@ class RobustDetector(BaseDetector):
         calendar_day = holiday is not None and unexplained.size == 0
         if holiday is not None and unexplained.size:
             hot = unexplained
-        row = grid.partitions.get_loc(verdict.partition)
+        z, judged, row = history
+        cause = SHIFT
+        if not calendar_day:
+            familiar = co_moved(z, judged, row, hot, grid.columns, self.window,
+                                int(self.shift_columns))
+            hot = hot[~familiar]
         with np.errstate(invalid="ignore"):
             up = np.sign(grid.values[row, hot] - center[row, hot])
-        cause = cause_of([(str(grid.columns[j]), str(grid.statistics[j]), int(d))
-                          for j, d in zip(hot, np.nan_to_num(up))],
-                         calendar_day, int(self.shift_columns))
+        if hot.size:
+            cause = cause_of([(str(grid.columns[j]), str(grid.statistics[j]), int(d))
+                              for j, d in zip(hot, np.nan_to_num(up))],
+                             calendar_day, int(self.shift_columns))
         extra = {**verdict.extra, "cause": cause}
         if holiday is not None:
             extra["calendar"] = holiday
