@@ -26,6 +26,7 @@ import pandas as pd
 import sqlglot
 from sqlglot import expressions as exp
 
+from . import staging
 from .read_only import execute_read_only
 from .relation import Relation, internal_name, to_utc_naive
 from .sources import SourceSpec
@@ -381,7 +382,7 @@ def open_beside(relation: Relation, source: SourceSpec) -> ir.Table | None:
         if relation.backend == "duckdb" and source.kind == "file":
             if source.format == "parquet":
                 return con.read_parquet(source.location)
-            return con.read_csv(source.location)
+            return con.read_csv(source.location, **staging.csv_options(con, source.location))
         if (relation.backend, source.kind) in {("postgres", "postgres"), ("pyspark", "spark")}:
             schema, dot, bare = source.table.partition(".")
             return con.table(bare, database=schema) if dot else con.table(source.table)
