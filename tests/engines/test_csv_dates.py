@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from watchkeeper.engine import open_source
+import pytest
+
+from watchkeeper.engine import open_source, staging
+from watchkeeper.errors import SourceError
 
 
 def _first(path) -> tuple[str, object]:
@@ -29,8 +32,6 @@ def test_iso_dates_are_dates(tmp_path):
 
 
 def test_a_text_partition_column_that_is_not_iso_is_refused_clearly(tmp_path):
-    import pytest
-
     from watchkeeper import profile
     from watchkeeper.errors import PartitionColumnError
 
@@ -40,11 +41,6 @@ def test_a_text_partition_column_that_is_not_iso_is_refused_clearly(tmp_path):
 
 
 # -- timestamps: one reading for the whole source ----------------------------------------
-import pytest  # noqa: E402
-
-from watchkeeper.engine import staging  # noqa: E402
-from watchkeeper.errors import SourceError  # noqa: E402
-
 DAY_FIRST = "t,x\n01/02/2024 13:00:00,1\n13/02/2024 13:00:00,2\n"  # 13/02: day-first
 MONTH_FIRST = "t,x\n01/02/2024 01:00:00 PM,1\n02/15/2024 01:00:00 PM,2\n"  # 02/15: month-first
 AMBIGUOUS = "t,x\n01/02/2024 13:00:00,1\n02/03/2024 14:00:00,2\n"
