@@ -87,8 +87,7 @@ def check(table: str, project=None, *, partitions: Sequence | None = None,
                   tolerances, consumers_of(project, table),
                   tuple(known.values()), tuple(targets))
     result = run_chain(batch, chain)
-    saved = [_save(store, i) for i in result.incidents]
-    log.mark_checked(table, _partition_severities(targets, result))
+    saved = store.atomically(lambda: _store_outcome(store, log, table, targets, result))
     fired = tuple(_fire(i, project) for i in saved if fire_events and _notifies(i))
     return CheckResult(table, tuple(targets), tuple(verdicts),
                        tuple(sorted(saved, key=rank_key)), tuple(f for f in fired if f))
@@ -197,6 +196,15 @@ def _judge(settings: AlertSettings, grain: Granularity, history: pd.DataFrame, t
         detector.fit(before, exclude=[p for p in invalid if p < partition], **fit_extra)
         out.extend(detector.judge(history[history["partition"] == partition], **judge_extra))
     return out
+
+
+def _store_outcome(store: Store, log: AlertLog, table: str, targets, result: Batch
+                   ) -> list[Incident]:
+    """The incidents and the partitions judged, stored together: a check that fails in
+    between stores neither, so the next one judges the same partitions again."""
+    saved = [_save(store, i) for i in result.incidents]
+    log.mark_checked(table, _partition_severities(targets, result))
+    return saved
 
 
 def _save(store: Store, incident: Incident) -> Incident:

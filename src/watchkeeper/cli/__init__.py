@@ -39,6 +39,8 @@ ENVIRONMENT = (
     ("WK_USER", "who gives alert feedback (default: the operating-system user)"),
     ("WK_STATEMENT_TIMEOUT", "seconds a query on a PostgreSQL source may run (default "
                              "1800)"),
+    ("WK_CSV_TIMESTAMP_FORMAT", "the strptime format of every CSV timestamp, e.g. "
+                                "'%d/%m/%Y %H:%M' (default: detected, alike in every file)"),
     ("WK_LOCK_TIMEOUT", "seconds to wait for a DuckDB store another process holds "
                         "(default 30; 0 fails at once)"),
     ("WK_SERVER_TOKEN", "the token wk serve asks of write actions (and of reads beyond "

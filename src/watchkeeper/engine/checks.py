@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 import sqlglot
 from sqlglot import expressions as exp
 
+from . import staging
+from .read_only import execute_read_only
 from .relation import Relation, internal_name, to_utc_naive
 from .sources import SourceSpec
 from .types import Granularity
@@ -199,12 +202,16 @@ def parse_sql_expression(text: str, columns: Sequence[str], *, dialect: str | No
 
 def _with_sql_columns(table: ir.Table, probes: Sequence[Probe], backend: str,
                       group_by: str | None = None) -> tuple[ir.Table, dict[str, str]]:
-    """Add one boolean column per custom-SQL probe through Ibis's ``Table.sql``; return the
-    table and each probe's column name (none is a user column's name).
+    """Add one boolean column per custom-SQL probe; return the table and each probe's
+    column name (none is a user column's name).
 
     The SQL text is built by sqlglot from parsed trees: column names are
-    re-quoted identifiers, and the only table name is our own alias. With
-    ``group_by`` (the partition key's column), the expressions are aggregates.
+    re-quoted identifiers, and the only table name is our own alias, which the
+    compiled query defines as a CTE over ``table``. The result's schema is known
+    (the table's columns, or the partition key's, plus booleans), so nothing is
+    created in the database to learn it: the query stays a pure read, which a
+    read-only transaction accepts. With ``group_by`` (the partition key's column),
+    the expressions are aggregates.
     """
     if not probes:
         return table, {}
@@ -212,7 +219,7 @@ def _with_sql_columns(table: ir.Table, probes: Sequence[Probe], backend: str,
     aliases = {p.key: internal_name(f"sql_{p.key}", columns) for p in probes}
     dialect = _SQL_DIALECT.get(backend, backend)
     select = exp.select(exp.to_identifier(group_by, quoted=True) if group_by else exp.Star())
-    select = select.from_("wk_t")
+    select = select.from_(exp.to_identifier("wk_t", quoted=True))
     for probe in probes:
         tree = parse_sql_expression(probe.params["expression"], columns,
                                     dialect=probe.params.get("dialect"),
@@ -222,7 +229,12 @@ def _with_sql_columns(table: ir.Table, probes: Sequence[Probe], backend: str,
                                append=True)
     if group_by:
         select = select.group_by(exp.to_identifier(group_by, quoted=True))
-    return table.alias("wk_t").sql(select.sql(dialect=dialect), dialect=dialect), aliases
+    schema = table.schema()
+    kept = {group_by: schema[group_by]} if group_by else dict(schema.items())
+    schema = ibis.schema({**kept, **{name: "boolean" for name in aliases.values()}})
+    view = ops.SQLStringView(parent=table.alias("wk_t").op(),
+                             query=select.sql(dialect=dialect), schema=schema)
+    return view.to_expr(), aliases
 
 
 # -- queries -------------------------------------------------------------------
@@ -252,7 +264,7 @@ def fused_counts(relation: Relation, column: str, grain: Granularity, row: Seque
         aggs[f"n{i}"] = n
     for i, probe in enumerate(metrics):
         aggs[f"m{i}"] = _metric(table, probe)
-    frame = relation._execute(table.group_by(key).aggregate(**aggs))
+    frame = execute_read_only(relation, table.group_by(key).aggregate(**aggs))
     out = []
     for rec in frame.to_dict("records"):
         if _missing(rec[relation.key]):
@@ -288,7 +300,7 @@ def violation_samples(relation: Relation, column: str, grain: Granularity,
     union = ibis.union(*parts, distinct=False)
     rank = ibis.row_number().over(group_by=[union.probe, union.wk_partition],
                                   order_by=[union[f"v_{j}"] for j in range(len(shown))])
-    frame = relation._execute(union.mutate(rank=rank).filter(ibis._.rank < limit))
+    frame = execute_read_only(relation, union.mutate(rank=rank).filter(ibis._.rank < limit))
     rows = []
     for rec in frame.to_dict("records"):
         probe = probes[int(rec["probe"])]
@@ -319,7 +331,7 @@ def duplicate_counts(relation: Relation, column: str, grain: Granularity,
     shared = ibis.ifelse(groups.wk_n > 1, groups.wk_n, 0)
     expr = groups.group_by("wk_partition").aggregate(judged=groups.wk_n.sum(),
                                                     duplicates=shared.sum())
-    frame = relation._execute(expr)
+    frame = execute_read_only(relation, expr)
     return pd.DataFrame({
         "partition": [to_utc_naive(v) for v in frame["wk_partition"]],
         "judged": frame["judged"].astype("int64").to_numpy(),
@@ -333,7 +345,7 @@ def sql_aggregates(relation: Relation, column: str, grain: Granularity, probes: 
     table, key = _scope(relation, column, grain, partitions)
     grouped, sql = _with_sql_columns(table.mutate(key), probes, relation.backend,
                                      group_by=relation.key)
-    frame = relation._execute(grouped)
+    frame = execute_read_only(relation, grouped)
     out: dict = {}
     for rec in frame.to_dict("records"):
         if _missing(rec[relation.key]):
@@ -351,7 +363,7 @@ def missing_references(relation: Relation, column: str, grain: Granularity, prob
     known = other.select(wk_ref=other[probe.params["other_column"]]).distinct()
     orphans = table.filter(not_null(table[x])).anti_join(known, table[x] == known.wk_ref)
     key = relation._partition_key(column, grain, orphans)
-    frame = relation._execute(orphans.group_by(key).aggregate(missing=ibis._.count()))
+    frame = execute_read_only(relation, orphans.group_by(key).aggregate(missing=ibis._.count()))
     return pd.DataFrame({
         "partition": [to_utc_naive(v) for v in frame[relation.key]],
         "missing": frame["missing"].astype("int64").to_numpy(),
@@ -370,7 +382,7 @@ def open_beside(relation: Relation, source: SourceSpec) -> ir.Table | None:
         if relation.backend == "duckdb" and source.kind == "file":
             if source.format == "parquet":
                 return con.read_parquet(source.location)
-            return con.read_csv(source.location)
+            return con.read_csv(source.location, **staging.csv_options(con, source.location))
         if (relation.backend, source.kind) in {("postgres", "postgres"), ("pyspark", "spark")}:
             schema, dot, bare = source.table.partition(".")
             return con.table(bare, database=schema) if dot else con.table(source.table)

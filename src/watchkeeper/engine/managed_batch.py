@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from . import duck
 from ..errors import ConfigError, SourceError
 from .checks import Probe, not_null, open_beside, violation_flags
+from .read_only import read_only
 from .relation import Relation, internal_name
 from .sources import SourceSpec, open_source
 from .types import ColumnInfo, Granularity
@@ -119,7 +120,8 @@ def find_violations(batch: pa.Table, probes: Sequence[Probe], names: Mapping[str
         out = (marked.filter(marked[bad])
                .select(marked[ROW], failed=marked[names_column].filter(lambda s: s.notnull()))
                .order_by(ROW))
-        found = con.to_pyarrow(out)
+        with read_only(relation):  # custom SQL reads the batch, never writes
+            found = con.to_pyarrow(out)
     finally:
         con.disconnect()
     return Violations(found[ROW].to_numpy(), found["failed"].combine_chunks())

@@ -144,13 +144,15 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
         if spec.format == "parquet":
             table = con.read_parquet(spec.location)
         else:
-            # One rule for every file: a date is ISO 8601 (YYYY-MM-DD) or stays text.
-            # DuckDB's sniffer otherwise guesses day- or month-first per file, from
-            # the values in it, so 01/02/2024 meant February in one file, January in
-            # the next. The file is staged once (parsed by that rule) when it can be.
+            # One rule for every file: a date is ISO 8601 (YYYY-MM-DD) or stays text,
+            # and timestamps are read in one format for the whole source (declared, or
+            # detected alike in every file: staging.csv_options). DuckDB's sniffer
+            # otherwise guesses day- or month-first per file, from the values in it,
+            # so 01/02/2024 meant February in one file, January in the next. The file
+            # is staged once (parsed by that rule) when it can be.
             staged = staging.stage_csv(con, spec.location)
             table = con.read_parquet(staged.path) if staged else \
-                con.read_csv(spec.location, dateformat=CSV_DATE_FORMAT)
+                con.read_csv(spec.location, **staging.csv_options(con, spec.location))
         table.schema()
     except Exception as exc:
         con.disconnect()
@@ -158,6 +160,8 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
             staged.remove()
         if duck.is_interrupt(exc):
             raise KeyboardInterrupt from exc
+        if isinstance(exc, SourceError):  # the reading rule's own one-line answer
+            raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SourceError(
             f"cannot read {spec.location!r} as {spec.format.upper()} ({first}): "

@@ -20,9 +20,14 @@ import weakref
 from collections.abc import Callable
 
 from . import duck
+from ..errors import SourceError
 
 # CSV dates are ISO 8601 or text, in every file (see sources.open_source).
 CSV_DATE_FORMAT = "%Y-%m-%d"
+
+TIMESTAMP_FORMAT_VARIABLE = "WK_CSV_TIMESTAMP_FORMAT"
+"""A declared strptime format for every CSV timestamp (``%d/%m/%Y %H:%M``); unset, each
+file's is detected by DuckDB, and files that disagree are refused (:func:`csv_options`)."""
 
 STAGE_HEADROOM = 2
 """Free disk the staging directory must have, as a multiple of the CSV files' size."""
@@ -59,13 +64,61 @@ def stage_csv(con, location: str) -> Staged | None:
         # order is kept, so rows of one partition stay together when the file is sorted.
         # Under the same budget as the other large queries (duck.VALUE_COUNT_MEMORY).
         with duck.memory_budget(con, duck.memory_budget_bytes(duck.VALUE_COUNT_MEMORY)):
-            con.con.execute(f"COPY (SELECT * FROM read_csv({duck.quote(location)}, "
-                            f"dateformat = {duck.quote(CSV_DATE_FORMAT)})) "
+            options = "".join(f", {name} = {duck.quote(value)}"
+                              for name, value in csv_options(con, location).items())
+            con.con.execute(f"COPY (SELECT * FROM read_csv({duck.quote(location)}{options})) "
                             f"TO {duck.quote(staged.path)} (FORMAT parquet, COMPRESSION snappy)")
     except BaseException:
         staged.remove()
         raise
     return staged
+
+
+def csv_options(con, location: str) -> dict[str, str]:
+    """The reader options every file of a CSV source is read with: one rule for the whole
+    source, never one reading per file.
+
+    Dates are ISO 8601 or text. Timestamps follow ``WK_CSV_TIMESTAMP_FORMAT`` when it is
+    set. Otherwise DuckDB detects each file's format from its values, so
+    ``01/02/2024 13:00`` could be read day-first in one file (which also holds
+    ``13/02/2024``) and month-first in the next; files whose detected formats
+    differ are refused, naming the column and both readings, before any row is read.
+    """
+    options = {"dateformat": CSV_DATE_FORMAT}
+    declared = os.environ.get(TIMESTAMP_FORMAT_VARIABLE, "").strip()
+    if declared:
+        if "%" not in declared:
+            raise SourceError(f"{TIMESTAMP_FORMAT_VARIABLE}={declared!r} is not a strptime "
+                              "format: set it like '%d/%m/%Y %H:%M', or unset it")
+        options["timestampformat"] = declared
+        return options
+    files = sorted(glob.glob(location)) if any(ch in location for ch in "*?[") else [location]
+    if len(files) < 2:
+        return options
+    seen: dict[str, tuple[str, list[str]]] = {}  # format -> (first file, its timestamp columns)
+    for path in files:
+        try:
+            fmt, columns = con.con.execute(
+                "SELECT TimestampFormat, Columns FROM sniff_csv(?, dateformat := ?)",
+                [path, CSV_DATE_FORMAT]).fetchone()
+        except Exception as exc:
+            if duck.is_interrupt(exc):
+                raise
+            continue  # an unreadable file fails the read itself, with its own message
+        if not fmt:
+            continue  # ISO 8601 (or no timestamp): read the same in every file
+        stamps = [c["name"] for c in columns if c["type"].startswith("TIMESTAMP")]
+        seen.setdefault(fmt, (path, stamps))
+        if len(seen) > 1:
+            (fmt_a, (file_a, cols_a)), (fmt_b, (file_b, cols_b)) = list(seen.items())[:2]
+            names = [c for c in cols_a if c in cols_b] or cols_a or cols_b
+            column = ", ".join(repr(c) for c in names) or "a timestamp column"
+            raise SourceError(
+                f"CSV column {column} reads as {fmt_a} in {os.path.basename(file_a)} but as "
+                f"{fmt_b} in {os.path.basename(file_b)}: declare one format, e.g. "
+                f"{TIMESTAMP_FORMAT_VARIABLE}='{fmt_a}', or write the timestamps as ISO 8601 "
+                "(2024-02-01 13:00:00)")
+    return options
 
 
 def closing(close: Callable[[], None], staged: Staged) -> Callable[[], None]:

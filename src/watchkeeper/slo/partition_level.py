@@ -61,13 +61,13 @@ def judge_partition_level(ctx, bound: list[Bound], base: dict,
     parts = base["partitions"]
     rows: list[dict] = []
     sql_aggs = [b for b in bound if b.check.kind == "sql_aggregate"]
-    agg_values, agg_error = _sql_aggregate_values(ctx, sql_aggs)
+    agg_values, agg_errors = _sql_aggregate_values(ctx, sql_aggs)
     for b in bound:
         judge = _JUDGES.get(b.check.kind)
         if judge is None:
             continue
         try:
-            rows.extend(judge(ctx, b, parts, base, columns, agg_values, agg_error))
+            rows.extend(judge(ctx, b, parts, base, columns, agg_values, agg_errors))
         except Exception as exc:  # noqa: BLE001  (this check errs; the others still run)
             error = check_failure(exc)
             rows.extend(verdict(b, p, error=error) for p in parts)
@@ -180,19 +180,30 @@ def _unique(ctx, b, parts, base, columns, *_):
     return [row_verdict(b, p, found.get(p, (0, 0))[1], found.get(p, (0, 0))[0]) for p in parts]
 
 
-def _sql_aggregate_values(ctx, probes: list[Bound]):
-    if not probes:
-        return {}, None
-    try:
-        return engine.sql_aggregates(ctx.relation, ctx.partition_column, ctx.grain,
-                                     [b.metric for b in probes], ctx.partitions), None
-    except Exception as exc:  # noqa: BLE001
-        return {}, check_failure(exc)
+def _sql_aggregate_values(ctx, probes: list[Bound]) -> tuple[dict, dict[str, str]]:
+    """Every aggregate SQL predicate per partition, in one query; when that query fails,
+    each predicate alone, so only the ones the engine refuses get the error verdict."""
+    values: dict = {}
+    errors: dict[str, str] = {}
+    batches = [probes] + ([[b] for b in probes] if len(probes) > 1 else [])
+    for batch in batches:
+        try:
+            found = engine.sql_aggregates(ctx.relation, ctx.partition_column, ctx.grain,
+                                          [b.metric for b in batch], ctx.partitions)
+        except Exception as exc:  # noqa: BLE001
+            if len(batch) == 1:
+                errors[batch[0].metric.key] = check_failure(exc)
+            continue
+        for p, by_key in found.items():
+            values.setdefault(p, {}).update(by_key)
+        if batch is probes:
+            break
+    return values, errors
 
 
-def _sql_aggregate(ctx, b, parts, base, columns, values, error):
-    if error:
-        return [verdict(b, p, error=error) for p in parts]
+def _sql_aggregate(ctx, b, parts, base, columns, values, errors):
+    if b.metric.key in errors:
+        return [verdict(b, p, error=errors[b.metric.key]) for p in parts]
     out = []
     for p, rec in parts.items():
         if not rec["row_count"]:

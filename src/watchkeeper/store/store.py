@@ -115,6 +115,23 @@ class Store:
                 time.sleep(0.01 * 2 ** attempt * (0.5 + random.random()))
         raise AssertionError("unreachable")
 
+    def atomically(self, work: Callable[[], T], attempts: int = 6) -> T:
+        """Run ``work()`` with every store write inside as one transaction (as in
+        :meth:`atomic`): it commits whole or not at all. A transaction that lost a race
+        with another process is rolled back and ``work`` run again, so ``work`` must
+        only write (what it writes is decided before)."""
+        if self._held is not None:
+            return work()
+        for attempt in range(attempts):
+            try:
+                with self.atomic():
+                    return work()
+            except Exception as exc:
+                if attempt == attempts - 1 or not _db.is_lost_race(exc):
+                    raise
+                time.sleep(0.01 * 2 ** attempt * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
     def schema_version(self) -> int:
         with self._connect() as db:
             return _current_version(db)
