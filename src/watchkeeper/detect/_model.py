@@ -345,6 +345,8 @@ def _pooled_rarity(values: np.ndarray, sizes: np.ndarray, window: int, start: in
     """Rows ``start..``: the rarer side of each fraction over the rows of the ``window``
     partitions before (Jeffreys' ``(k + 1/2) / (n + 1)``, for the smaller of the counts
     of rows in and out of the fraction), NaN-free; 1/2 where the window is empty."""
+    lead = max(0, start - window)  # only the rows the windows of ``start..`` read
+    values, sizes, start = values[lead:], sizes[lead:], start - lead
     known = np.isfinite(values) & np.isfinite(sizes) & (sizes > 0)
     rows = np.where(known, sizes, 0.0)
     inside = np.where(known, np.clip(values, 0.0, 1.0) * rows, 0.0)
