@@ -23,7 +23,7 @@ def assets() -> dict[str, str]:
 
 
 def render_report(workspace: Workspace, table: str) -> str:
-    table_view = views.table(workspace, table)
+    table_view = views.table(workspace, table, chart_offset=-1)
     spec = workspace.slo_spec()
     charts: list[dict] = []
 
@@ -31,9 +31,8 @@ def render_report(workspace: Workspace, table: str) -> str:
         charts.append(series(workspace.store, spec, table, column, statistic))
         return len(charts) - 1
 
-    for column in table_view["columns"]:
-        column["inline"] = add(column["column"], column["statistic"]) \
-            if column["statistic"] else None
+    for column in table_view["charts"]:
+        column["inline"] = add(column["column"], column["statistic"])
     incidents = []
     for listed in table_view["incidents"]:
         incident = views.incident(workspace, listed["id"])
