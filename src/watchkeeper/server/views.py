@@ -145,7 +145,20 @@ def incident(workspace: Workspace, incident_id: int) -> dict:
                             if (c := categories(store, record["table"], column, partitions))]
     for a in record["anomalies"]:
         a["chart_column"], a["chart_statistic"] = chart_of(a)
+    record["mutes"] = mutes(workspace, record["table"])
     return record
+
+
+def mutes(workspace: Workspace, table: str) -> dict:
+    """The table's mutes: ``stored`` (``wk alerts mute``, the dashboard; can be undone
+    here) and ``declared`` (watchkeeper.yaml), as ``column`` or ``column.statistic``."""
+    from ..alerts.settings import AlertSettings
+    from ..alerts.tolerance import mutes_of
+    from ..store.alerts import AlertLog
+
+    declared = list(AlertSettings.of(workspace.project, table).mute)
+    return {"stored": mutes_of(AlertLog(workspace.store).tolerances(table)),
+            "declared": declared}
 
 
 # The statistic that shows a failed SLO check of each kind (the anomaly names the kind).

@@ -3,6 +3,7 @@ lineage) is one more module here and one more entry in ``ROUTERS``."""
 
 from __future__ import annotations
 
-from . import incidents, quarantine, slo, tables, triggers
+from . import incidents, mutes, quarantine, slo, tables, triggers
 
-ROUTERS = [tables.router, slo.router, incidents.router, triggers.router, quarantine.router]
+ROUTERS = [tables.router, slo.router, incidents.router, mutes.router, triggers.router,
+           quarantine.router]
