@@ -82,10 +82,8 @@ def pipeline_built(tmp_path_factory) -> tuple[Path, dict]:
 
 
 @pytest.fixture
-def pipeline_client(pipeline_built, monkeypatch):
+def pipeline_app(pipeline_built, monkeypatch):
     """A dashboard of the pipeline project (read only: the tests do not write)."""
-    from fastapi.testclient import TestClient
-
     from watchkeeper.config import Project
     from watchkeeper.server import create_app
     from watchkeeper.server.context import Settings
@@ -93,6 +91,12 @@ def pipeline_client(pipeline_built, monkeypatch):
     root, _ = pipeline_built
     monkeypatch.chdir(root)
     monkeypatch.delenv("WK_STORE_URL", raising=False)
-    app = create_app(Project.load(root / "watchkeeper.yaml"), settings=Settings(token=TOKEN))
-    with TestClient(app) as client:
+    return create_app(Project.load(root / "watchkeeper.yaml"), settings=Settings(token=TOKEN))
+
+
+@pytest.fixture
+def pipeline_client(pipeline_app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(pipeline_app) as client:
         yield client

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from .. import pipelines
 from ..security import require_read
-from .pagination import ERRORS, LimitParam, OffsetParam
+from .pagination import BAD_REQUEST, ERRORS, LimitParam, OffsetParam
 
 router = APIRouter(prefix="/api", tags=["lineage"], dependencies=[Depends(require_read)],
                    responses=ERRORS)
 
 
-@router.get("/lineage")
+@router.get("/lineage", responses=BAD_REQUEST)
 def get_lineage(request: Request,
                 model: Annotated[str, Query(min_length=1, max_length=300, description=(
                     "MODEL or MODEL@VERSION (a number or an alias); default: the champion, "

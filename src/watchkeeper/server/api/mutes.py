@@ -11,7 +11,7 @@ from ... import alerts
 from ...alerts.tolerance import mutes_of
 from ...store.alerts import AlertLog
 from ..security import require_read, require_write
-from .pagination import ERRORS, WRITE_ERRORS
+from .pagination import BAD_REQUEST, ERRORS, WRITE_ERRORS
 
 router = APIRouter(prefix="/api/mutes", tags=["mutes"], dependencies=[Depends(require_read)],
                    responses=ERRORS)
@@ -37,7 +37,8 @@ def get_mutes(request: Request, table: Annotated[str, Query(min_length=1)]) -> d
     return {"table": table, "muted": mutes_of(AlertLog(store).tolerances(table))}
 
 
-@router.post("", dependencies=[Depends(require_write)], responses=WRITE_ERRORS)
+@router.post("", dependencies=[Depends(require_write)],
+             responses={**WRITE_ERRORS, **BAD_REQUEST})
 def post_mute(request: Request, body: Mute) -> dict[str, Any]:
     """Mute (or with ``muted: false`` unmute) a column or one of its statistics; needs the
     server's token. Returns the table's mutes afterwards, as ``GET`` does."""
