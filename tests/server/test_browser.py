@@ -100,6 +100,10 @@ def test_report_opens_offline_with_chart_and_incident(project, tmp_path):
         page.locator("#incident-1 .wk-chart").first.scroll_into_view_if_needed()
         page.locator("#incident-1 .wk-chart[data-drawn]").first.wait_for(timeout=15_000)
         assert page.locator("canvas").count() >= 2
+        top = page.locator(".wk-top-values").first
+        top.scroll_into_view_if_needed()
+        top.and_(page.locator("[data-drawn]")).wait_for(timeout=15_000)
+        assert int(top.get_attribute("data-drawn")) == 40  # 40 partitions of top values
         screenshot(page, "05-report")
         assert [u for u in requested if not u.startswith("file:")] == []  # nothing fetched
         assert page.errors == []

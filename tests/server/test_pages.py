@@ -87,6 +87,27 @@ class TestEscaping:
         assert "\\u003cscript\\u003ealert(1)" in html
 
 
+class TestReportTopValues:
+    def test_report_inlines_top_values_of_categorical_columns(self, project, tmp_path):
+        """The report charts a categorical column's top values from data inside the file;
+        a hostile category stays JSON text."""
+        import json as jsonlib
+
+        from watchkeeper.server import write_report
+
+        html = write_report("orders", tmp_path / "r.html", project).read_text()
+        ids = re.findall(r'data-top-values-id="(top-values-\d+)"', html)
+        assert len(ids) == 3  # customer_id, channel, the hostile column; no number
+        blocks = {i: jsonlib.loads(re.search(
+            rf'<script type="application/json" id="{i}">(.*?)</script>', html, re.S).group(1))
+            for i in ids}
+        values = {r["value"] for items in blocks.values() for r in items}
+        assert HOSTILE_VALUE in values and {"web", "store"} <= values
+        assert all({"partition", "rank", "value", "ratio"} <= set(r)
+                   for items in blocks.values() for r in items)
+        assert "\\u003cimg src=x" in html
+
+
 class TestFeedbackForms:
     def test_signed_in_false_positive_changes_the_state(self, client):
         csrf = _sign_in(client)
