@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from .. import pipelines
+from .. import model_records
 from ..security import require_read
 from .pagination import BAD_REQUEST, ERRORS, LimitParam, OffsetParam
 
@@ -23,8 +23,8 @@ def get_lineage(request: Request,
                 limit: LimitParam = 100, offset: OffsetParam = 0) -> dict[str, Any]:
     """The ``wk lineage --format json`` object; each table's ``partitions`` list is one
     page (``limit``, ``offset``) and ``partitions_total`` counts them all."""
-    found = pipelines.model_lineage(pipelines.workspace_of(request), model)
-    return pipelines.page_partitions(found, limit, offset)
+    found = model_records.model_lineage(model_records.workspace_of(request), model)
+    return model_records.page_partitions(found, limit, offset)
 
 
 @router.get("/trace")
@@ -34,5 +34,5 @@ def get_trace(request: Request,
               limit: LimitParam = 100, offset: OffsetParam = 0) -> dict[str, Any]:
     """The ``wk trace --format json`` object; the model's partitions are paged as in
     ``/api/lineage``."""
-    found = pipelines.trace(pipelines.workspace_of(request), batch)
-    return {**found, "model": pipelines.page_partitions(found["model"], limit, offset)}
+    found = model_records.trace(model_records.workspace_of(request), batch)
+    return {**found, "model": model_records.page_partitions(found["model"], limit, offset)}

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from .. import pipelines
+from .. import model_records
 from ..security import require_read
 from .pagination import ERRORS, LimitParam, OffsetParam, Page, page
 
@@ -19,7 +19,7 @@ ModelParam = Annotated[str, Query(min_length=1, max_length=300,
 @router.get("", response_model=Page)
 def list_models(request: Request, limit: LimitParam = 100, offset: OffsetParam = 0) -> Page:
     """Each pipeline of watchkeeper.yaml: ``model`` and its ``aliases`` (alias to version)."""
-    return page(pipelines.models(pipelines.workspace_of(request)), limit, offset)
+    return page(model_records.models(model_records.workspace_of(request)), limit, offset)
 
 
 @router.get("/versions", response_model=Page)
@@ -27,7 +27,7 @@ def list_versions(request: Request, model: ModelParam, limit: LimitParam = 100,
                   offset: OffsetParam = 0) -> Page:
     """A model's versions, newest first, with aliases and metrics (the
     ``wk model list --format json`` shape)."""
-    return page(pipelines.versions(pipelines.workspace_of(request), model), limit, offset)
+    return page(model_records.versions(model_records.workspace_of(request), model), limit, offset)
 
 
 @router.get("/stages", response_model=Page)
@@ -35,4 +35,4 @@ def list_stages(request: Request, model: ModelParam, limit: LimitParam = 100,
                 offset: OffsetParam = 0) -> Page:
     """A model's alias changes (shadow, promote, roll back), newest first, with who made
     them and why."""
-    return page(pipelines.stages(pipelines.workspace_of(request), model), limit, offset)
+    return page(model_records.stages(model_records.workspace_of(request), model), limit, offset)

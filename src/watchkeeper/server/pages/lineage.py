@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from .. import pipelines
+from .. import model_records
 from ..security import require_read
 from .common import respond
 
@@ -18,13 +18,13 @@ Text = Annotated[str, Query(min_length=1, max_length=300)]
 
 @router.get("/lineage")
 def lineage(request: Request, model: Text):
-    found = pipelines.model_lineage(request.app.state.workspace, model)
+    found = model_records.model_lineage(request.app.state.workspace, model)
     return respond(request, "lineage.html", lineage=summarised(found), trace=None)
 
 
 @router.get("/trace")
 def trace(request: Request, batch: Text):
-    found = pipelines.trace(request.app.state.workspace, batch)
+    found = model_records.trace(request.app.state.workspace, batch)
     return respond(request, "lineage.html", lineage=summarised(found["model"]), trace=found)
 
 

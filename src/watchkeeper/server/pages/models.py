@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from .. import pipelines
+from .. import model_records
 from ..security import require_read
 from .common import respond
 
@@ -17,10 +17,10 @@ STAGES_SHOWN = 20
 def models(request: Request):
     workspace = request.app.state.workspace
     shown = []
-    for model in pipelines.models(workspace):
-        versions = pipelines.versions(workspace, model["model"])
+    for model in model_records.models(workspace):
+        versions = model_records.versions(workspace, model["model"])
         metrics = sorted({k for v in versions for k in v["metrics"]})
         shown.append({**model, "versions": versions, "metrics": metrics,
-                      "stages": pipelines.stages(workspace, model["model"])[:STAGES_SHOWN]})
+                      "stages": model_records.stages(workspace, model["model"])[:STAGES_SHOWN]})
     return respond(request, "models.html", models=shown,
                    has_project=workspace.project is not None)
