@@ -73,6 +73,33 @@ class TestOneConnectionPerBurst:
             assert wide_store._held is None
 
 
+    def test_another_process_writes_between_bursts(self, wide_store):
+        """While the dashboard idles, a wk process can open the store file and write."""
+        import os
+        import subprocess
+
+        from fastapi.testclient import TestClient
+
+        from watchkeeper.server import create_app
+
+        code = ("import sys; from watchkeeper.store import Store, TableRecord; "
+                "Store.open(sys.argv[1]).register_table("
+                "TableRecord('written', 'memory', 'day', 'day'))")
+        env = {**os.environ, "WK_LOCK_TIMEOUT": "20",
+               "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).resolve()
+                                                             .parents[2] / "src"),
+                                                         os.environ.get("PYTHONPATH")) if p)}
+        with TestClient(create_app(None, store=wide_store)) as client:
+            assert client.get("/table", params={"name": "wide"}).status_code == 200
+            started = time.monotonic()
+            done = subprocess.run([sys.executable, "-c", code, wide_store.url], env=env,
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            assert time.monotonic() - started < 15
+            names = [t["name"] for t in client.get("/api/tables").json()["items"]]
+        assert "written" in names
+
+
 class TestWritesInASession:
     def test_a_failed_write_inside_a_session_leaves_nothing(self, wide_store):
         """Nothing is lost and nothing half-done: atomic() inside a session still rolls
