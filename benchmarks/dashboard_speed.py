@@ -12,6 +12,7 @@ after one warm-up).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -77,8 +78,11 @@ def main() -> None:
     parser.add_argument("--columns", type=int, default=1000)
     parser.add_argument("--partitions", type=int, default=365)
     args = parser.parse_args()
+    before = os.getloadavg()[0]
     found = measure(args.columns, args.partitions)
-    print(f"{args.columns} columns x {args.partitions} partitions")
+    # A shared machine's load stretches every time: say what it was.
+    print(f"{args.columns} columns x {args.partitions} partitions; load average "
+          f"{before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
     for name, ms in found.items():
         verdict = "met" if ms < TARGETS_MS[name] else "NOT met"
         print(f"  {name:<11} {ms:8.1f} ms  (target {TARGETS_MS[name]} ms: {verdict})")

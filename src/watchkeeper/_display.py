@@ -12,3 +12,11 @@ def repr_html(result) -> str | None:
     from .server.notebook import html_of
 
     return html_of(result)
+
+
+class BacktestResult(list):
+    """The verdicts of a backtest, oldest partition first: a plain ``list`` of
+    :class:`watchkeeper.detect.Verdict` that Jupyter shows as rich HTML (the score over
+    time with the alerts marked, and the partitions that would have paged)."""
+
+    _repr_html_ = repr_html

@@ -62,3 +62,41 @@ def client(app):
 @pytest.fixture
 def auth() -> dict:
     return {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="session")
+def pipeline_built(tmp_path_factory) -> tuple[Path, dict]:
+    from pipeline_project import build as build_pipeline
+
+    root = tmp_path_factory.mktemp("pipeline-project")
+    saved = {k: os.environ.pop(k, None) for k in ("WK_STORE_URL", "WK_USER")}
+    os.environ["WK_USER"] = "dana"
+    try:
+        made = build_pipeline(root)
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None)
+            if v is not None:
+                os.environ[k] = v
+    return root, made
+
+
+@pytest.fixture
+def pipeline_app(pipeline_built, monkeypatch):
+    """A dashboard of the pipeline project (read only: the tests do not write)."""
+    from watchkeeper.config import Project
+    from watchkeeper.server import create_app
+    from watchkeeper.server.context import Settings
+
+    root, _ = pipeline_built
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("WK_STORE_URL", raising=False)
+    return create_app(Project.load(root / "watchkeeper.yaml"), settings=Settings(token=TOKEN))
+
+
+@pytest.fixture
+def pipeline_client(pipeline_app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(pipeline_app) as client:
+        yield client

@@ -43,8 +43,33 @@ def main() -> None:
         card.scroll_into_view_if_needed()
         card.locator(".wk-chart[data-drawn]").wait_for(timeout=15_000)
         card.screenshot(path=str(IMAGES / "dashboard-chart.png"))
-    for name in ("dashboard-overview", "dashboard-incident", "dashboard-chart"):
+        page.goto(url + "/login?next=/incidents/1")
+        page.fill("input[name=token]", TOKEN)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/incidents/1")
+        card = page.locator(".anomaly").filter(has_text="amount · null_fraction").first
+        card.locator(".wk-chart[data-drawn]").wait_for(timeout=15_000)
+        card.screenshot(path=str(IMAGES / "dashboard-mute.png"))
+    lineage_images(root.parent / (root.name + "-pipeline"))
+    for name in ("dashboard-overview", "dashboard-incident", "dashboard-chart",
+                 "dashboard-mute", "dashboard-lineage"):
         print(IMAGES / f"{name}.png", (IMAGES / f"{name}.png").stat().st_size, "bytes")
+
+
+def lineage_images(root: Path) -> None:
+    """The lineage page of the project with a trained pipeline (pipeline_project)."""
+    from pipeline_project import build as build_pipeline
+    from watchkeeper.config import Project
+    from watchkeeper.server import create_app
+    from watchkeeper.server.context import Settings
+
+    root.mkdir()
+    build_pipeline(root)
+    os.chdir(root)
+    app = create_app(Project.load(root / "watchkeeper.yaml"), settings=Settings(token=TOKEN))
+    with live_server(app) as url, chromium_page(viewport=(1000, 620)) as page:
+        page.goto(url + "/lineage?model=revenue@1")
+        page.screenshot(path=str(IMAGES / "dashboard-lineage.png"))
 
 
 if __name__ == "__main__":

@@ -126,7 +126,8 @@ class TestResources:
         for path in ("/api/tables", "/api/partitions", "/api/columns", "/api/summaries",
                      "/api/series", "/api/slo/results", "/api/slo/attainment",
                      "/api/incidents", "/api/incidents/{incident_id}",
-                     "/api/incidents/{incident_id}/feedback", "/api/triggers/log"):
+                     "/api/incidents/{incident_id}/feedback", "/api/mutes",
+                     "/api/triggers/log"):
             assert path in paths
 
 
@@ -165,6 +166,59 @@ class TestFeedback:
 
     def test_unknown_action_is_422(self, client, auth):
         r = client.post("/api/incidents/1/feedback", headers=auth, json={"action": "mute"})
+        assert r.status_code == 422
+
+
+class TestMutes:
+    def test_mute_a_pair_then_the_column_then_unmute(self, client, auth, capsys):
+        """The API records what wk alerts mute does, and answers with its JSON shape;
+        the next wk check skips the muted series."""
+        r = client.post("/api/mutes", headers=auth, json={
+            "table": "orders", "column": "amount", "statistic": "null_fraction",
+            "note": "known <b>gap</b>"})
+        assert r.status_code == 200 and r.json() == {"table": "orders",
+                                                     "muted": ["amount.null_fraction"]}
+        r = client.post("/api/mutes", headers=auth, json={"table": "orders",
+                                                          "column": HOSTILE})
+        assert r.json()["muted"] == ["amount.null_fraction", HOSTILE]
+        assert client.get("/api/mutes", params={"table": "orders"}).json()["muted"] == [
+            "amount.null_fraction", HOSTILE]
+        code, out, _ = run(["alerts", "unmute", "orders", HOSTILE, "--format", "json"],
+                           capsys)
+        assert code == 0 and json.loads(out)["muted"] == ["amount.null_fraction"]
+        r = client.post("/api/mutes", headers=auth, json={
+            "table": "orders", "column": "amount", "statistic": "null_fraction",
+            "muted": False})
+        assert r.json()["muted"] == []
+
+    def test_a_muted_series_is_not_judged_again(self, client, auth, project):
+        """Judging the incident's partition again, after muting its column from the API,
+        the detector says nothing about that column."""
+        from watchkeeper import alerts
+
+        def detector_columns() -> set[str]:
+            found = alerts.check("orders", project, partitions=["2023-02-10"],
+                                 fire_events=False)
+            return {a.column for i in found.incidents for a in i.anomalies
+                    if a.source == "detector"}
+
+        assert "amount" in detector_columns()
+        client.post("/api/mutes", headers=auth, json={"table": "orders", "column": "amount"})
+        assert "amount" not in detector_columns()
+
+    @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}])
+    def test_refused_without_the_token(self, client, headers):
+        r = client.post("/api/mutes", headers=headers,
+                        json={"table": "orders", "column": "amount"})
+        assert r.status_code == 401
+        assert client.get("/api/mutes", params={"table": "orders"}).json()["muted"] == []
+
+    def test_bad_requests_name_the_problem(self, client, auth):
+        r = client.post("/api/mutes", headers=auth, json={"table": "nope", "column": "a"})
+        assert r.status_code == 404 and "wk profile nope" in r.json()["detail"]
+        r = client.post("/api/mutes", headers=auth, json={"table": "orders", "column": "  "})
+        assert r.status_code == 400 and "column" in r.json()["detail"]
+        r = client.post("/api/mutes", headers=auth, json={"table": "orders"})
         assert r.status_code == 422
 
 

@@ -14,7 +14,9 @@ OPERATIONS = [
     ("GET", "/api/summaries"), ("GET", "/api/series"), ("GET", "/api/top_values"), ("GET", "/api/slo/results"),
     ("GET", "/api/slo/attainment"), ("GET", "/api/incidents"),
     ("GET", "/api/incidents/{incident_id}"), ("POST", "/api/incidents/{incident_id}/feedback"),
-    ("GET", "/api/triggers/log"), ("GET", "/api/quarantine"),
+    ("GET", "/api/triggers/log"), ("GET", "/api/quarantine"), ("GET", "/api/mutes"),
+    ("POST", "/api/mutes"), ("GET", "/api/models"), ("GET", "/api/models/versions"),
+    ("GET", "/api/models/stages"), ("GET", "/api/lineage"), ("GET", "/api/trace"),
 ]
 
 
@@ -26,6 +28,16 @@ def test_every_operation_is_checked(app):
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_operation_conforms_to_the_spec(app, method, path):
+    _conforms(app, method, path)
+
+
+@pytest.mark.parametrize("path", ["/api/models", "/api/models/versions", "/api/models/stages",
+                                  "/api/lineage", "/api/trace"])
+def test_model_operations_conform_with_a_trained_pipeline(pipeline_app, path):
+    _conforms(pipeline_app, "GET", path)
+
+
+def _conforms(app, method, path):
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
     operation = schema[path][method]
 

@@ -1,6 +1,7 @@
 """Through a real browser (Debian's chromium, driven by Playwright): open the overview,
 open an incident, see its chart, mark it a false positive, see the state change, and
-find the same state through the API; open a ``wk report`` file offline. Screenshots
+find the same state through the API; mute a series from the incident page and find the
+mute through the API; open a ``wk report`` file offline. Screenshots
 go to test-output/browser/."""
 
 from __future__ import annotations
@@ -47,11 +48,21 @@ def test_false_positive_from_the_incident_page(base_url):
         assert page.locator("#incident-status").inner_text() == "false_positive"
         assert "false_positive" in page.locator("#feedback-log").inner_text()
         screenshot(page, "03-incident-false-positive")
+
+        card = page.locator(".anomaly").filter(has_text="amount · null_fraction").first
+        card.locator("button[data-mute=mute-statistic]").click()
+        page.wait_for_url("**/incidents/1")
+        card = page.locator(".anomaly").filter(has_text="amount · null_fraction").first
+        assert card.locator(".muted-state").inner_text() == "null_fraction muted"
+        assert card.locator("button[data-mute=unmute-statistic]").count() == 1
+        screenshot(page, "03b-incident-muted")
         assert page.errors == []  # no script error, no blocked inline script
 
     body = httpx.get(base_url + "/api/incidents/1").json()
     assert body["status"] == "false_positive" and body["feedback"][-1]["action"] == \
         "false_positive"
+    mutes = httpx.get(base_url + "/api/mutes", params={"table": "orders"}).json()
+    assert mutes["muted"] == ["amount.null_fraction"]
 
 
 def test_table_page_draws_every_chart_and_shows_hostile_names_as_text(base_url):
@@ -89,6 +100,10 @@ def test_report_opens_offline_with_chart_and_incident(project, tmp_path):
         page.locator("#incident-1 .wk-chart").first.scroll_into_view_if_needed()
         page.locator("#incident-1 .wk-chart[data-drawn]").first.wait_for(timeout=15_000)
         assert page.locator("canvas").count() >= 2
+        top = page.locator(".wk-top-values").first
+        top.scroll_into_view_if_needed()
+        top.and_(page.locator("[data-drawn]")).wait_for(timeout=15_000)
+        assert int(top.get_attribute("data-drawn")) == 40  # 40 partitions of top values
         screenshot(page, "05-report")
         assert [u for u in requested if not u.startswith("file:")] == []  # nothing fetched
         assert page.errors == []

@@ -1,5 +1,5 @@
-"""Jupyter views: results of profile, validate, check and gate display as HTML with the
-dashboard's charts, user strings escaped; a browser draws the charts."""
+"""Jupyter views: results of profile, validate, check, gate and backtest display as HTML
+with the dashboard's charts, user strings escaped; a browser draws the charts."""
 
 from __future__ import annotations
 
@@ -33,14 +33,37 @@ def test_each_result_has_html(results):
         assert HOSTILE not in text  # escaped in markup, \\u003c-escaped in chart data
 
 
+def test_backtest_shows_its_score_chart_and_paging_partitions(project):
+    """A backtest's verdicts (BacktestResult: still a list) show the score over time and
+    the partitions that would have paged, the hostile column as text."""
+    from watchkeeper.detect import backtest
+    from watchkeeper.server import BacktestResult
+
+    store = project.store()
+    verdicts = BacktestResult(backtest(store.load_statistics("orders"),
+                                       top_values=store.load_top_values("orders")))
+    assert isinstance(verdicts, list) and len(verdicts) == 40
+    html = verdicts._repr_html_()
+    assert "<h3>Backtest</h3>" in html and html.count('class="wk-chart"') == 1
+    assert "<td>2023-02-10</td>" in html and "&lt;script&gt;alert(1)" in html
+    assert HOSTILE not in html
+    quiet = BacktestResult([v for v in verdicts if str(v.partition) < "2023-02-01"])
+    assert "no partition would have paged" in quiet._repr_html_()
+
+
 @pytest.mark.browser
-def test_outputs_on_one_page_draw_their_own_charts(results, tmp_path):
+def test_outputs_on_one_page_draw_their_own_charts(results, project, tmp_path):
     """Two outputs in one page (as in a notebook): every chart is drawn, once."""
     from dashboard_browser import chromium_page, require_chromium
 
     require_chromium()
+    from watchkeeper.detect import backtest
+    from watchkeeper.server import BacktestResult
+
+    history = project.store().load_statistics("orders")
     page_html = ("<!doctype html><html><body>" + results["profile"]._repr_html_()
-                 + results["check"]._repr_html_() + "</body></html>")
+                 + results["check"]._repr_html_()
+                 + BacktestResult(backtest(history))._repr_html_() + "</body></html>")
     path = tmp_path / "notebook.html"
     path.write_text(page_html)
     with chromium_page() as page:

@@ -87,6 +87,27 @@ class TestEscaping:
         assert "\\u003cscript\\u003ealert(1)" in html
 
 
+class TestReportTopValues:
+    def test_report_inlines_top_values_of_categorical_columns(self, project, tmp_path):
+        """The report charts a categorical column's top values from data inside the file;
+        a hostile category stays JSON text."""
+        import json as jsonlib
+
+        from watchkeeper.server import write_report
+
+        html = write_report("orders", tmp_path / "r.html", project).read_text()
+        ids = re.findall(r'data-top-values-id="(top-values-\d+)"', html)
+        assert len(ids) == 3  # customer_id, channel, the hostile column; no number
+        blocks = {i: jsonlib.loads(re.search(
+            rf'<script type="application/json" id="{i}">(.*?)</script>', html, re.S).group(1))
+            for i in ids}
+        values = {r["value"] for items in blocks.values() for r in items}
+        assert HOSTILE_VALUE in values and {"web", "store"} <= values
+        assert all({"partition", "rank", "value", "ratio"} <= set(r)
+                   for items in blocks.values() for r in items)
+        assert "\\u003cimg src=x" in html
+
+
 class TestFeedbackForms:
     def test_signed_in_false_positive_changes_the_state(self, client):
         csrf = _sign_in(client)
@@ -96,6 +117,52 @@ class TestFeedbackForms:
                         data={"csrf": csrf, "action": "false_positive", "note": ""})
         assert r.status_code == 303
         assert client.get("/api/incidents/1").json()["status"] == "false_positive"
+
+    def test_signed_in_mute_a_statistic_then_unmute_it(self, client, auth):
+        """The incident page mutes one (column, statistic) of a detector anomaly, shows
+        it muted with an unmute button, and the API sees the same mutes."""
+        csrf = _sign_in(client)
+        page = client.get("/incidents/1").text
+        assert 'data-mute="mute-column"' in page and 'data-mute="mute-statistic"' in page
+        r = client.post("/incidents/1/mute", follow_redirects=False, data={
+            "csrf": csrf, "column": "amount", "statistic": "null_fraction", "muted": "true"})
+        assert r.status_code == 303 and r.headers["location"] == "/incidents/1"
+        mutes = client.get("/api/mutes", params={"table": "orders"}).json()["muted"]
+        assert mutes == ["amount.null_fraction"]
+        page = client.get("/incidents/1").text
+        assert "null_fraction muted" in page and 'data-mute="unmute-statistic"' in page
+        client.post("/incidents/1/mute", data={"csrf": csrf, "column": "amount",
+                                               "statistic": "null_fraction", "muted": "false"})
+        assert client.get("/api/mutes", params={"table": "orders"}).json()["muted"] == []
+
+    def test_signed_in_mute_a_hostile_column(self, client):
+        csrf = _sign_in(client)
+        client.post("/incidents/1/mute", data={"csrf": csrf, "column": HOSTILE,
+                                               "statistic": "", "muted": "true"})
+        assert client.get("/api/mutes", params={"table": "orders"}).json()["muted"] == [
+            HOSTILE]
+        assert HOSTILE not in client.get("/incidents/1").text
+
+    @pytest.mark.parametrize("signed_in, csrf_ok, status", [(True, False, 403),
+                                                            (False, True, 401)])
+    def test_mute_needs_the_session_and_the_csrf_token(self, client, signed_in, csrf_ok,
+                                                       status):
+        if signed_in:
+            _sign_in(client)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+        r = client.post("/incidents/1/mute", follow_redirects=False, data={
+            "csrf": csrf if csrf_ok else "x" * 43, "column": "amount", "muted": "true"})
+        assert r.status_code == status
+        assert client.get("/api/mutes", params={"table": "orders"}).json()["muted"] == []
+
+    def test_mute_form_with_a_bad_value_is_refused(self, client):
+        csrf = _sign_in(client)
+        r = client.post("/incidents/1/mute", data={"csrf": csrf, "column": "amount",
+                                                   "muted": "maybe"})
+        assert r.status_code == 400 and "true or false" in r.text
+        r = client.post("/incidents/1/mute", data={"csrf": csrf, "column": "",
+                                                   "muted": "true"})
+        assert r.status_code == 400 and "column" in r.text
 
     def test_a_signed_in_session_cannot_write_through_the_api(self, client):
         """Only the pages' CSRF-checked forms honour the session cookie."""

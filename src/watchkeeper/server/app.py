@@ -6,7 +6,7 @@ one-line message the CLI prints, as JSON under ``/api`` and as a page elsewhere.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
@@ -19,6 +19,7 @@ from ..alerts import UnknownIncidentError
 from ..errors import UnknownTableError, UserError
 from .api import ROUTERS as API_ROUTERS
 from .context import Settings, Workspace
+from .held_store import HeldStore
 from .pages import ROUTERS as PAGE_ROUTERS
 from .pages.common import respond
 from .pages.render import STATIC
@@ -33,17 +34,29 @@ def create_app(project=None, *, store=None, settings: Settings | None = None) ->
         from ..config import Project
 
         project = Project.find()
+    workspace = Workspace(project, store)
+    # Open (and migrate) the store now, once: not in several request threads at a time.
+    workspace.store.schema_version()
+    held = None
+    if not workspace.store.url.startswith(("postgresql:", "postgres:")):
+        held = HeldStore(workspace.store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if held is not None:
+            held.close()
+
     app = FastAPI(title="watchkeeper", version=__version__,
                   description="Tables, partition summaries, SLO results, incidents with "
                               "feedback, and the trigger log. Lists are paginated "
                               "(limit, offset). See docs/dashboard.md.",
-                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
-    app.state.workspace = Workspace(project, store)
-    # Open (and migrate) the store now, once: not in several request threads at a time.
-    app.state.workspace.store.schema_version()
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
+                  lifespan=lifespan)
+    app.state.workspace = workspace
     app.state.settings = settings or Settings.from_env()
-    if not app.state.workspace.store.url.startswith(("postgresql:", "postgres:")):
-        app.middleware("http")(_one_at_a_time(asyncio.Lock()))
+    if held is not None:
+        app.middleware("http")(_one_at_a_time(held))
     for router in (*API_ROUTERS, *PAGE_ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -53,15 +66,13 @@ def create_app(project=None, *, store=None, settings: Settings | None = None) ->
     return app
 
 
-def _one_at_a_time(lock: asyncio.Lock):
-    """DuckDB stores: one request at a time. Each store call opens and closes its own
-    connection, and DuckDB fails ("Binder Error") when threads of one process open and
-    close the same file at once; the store is small, so requests wait their turn."""
+def _one_at_a_time(held: HeldStore):
+    """DuckDB stores: one request at a time, on the connection :class:`HeldStore` keeps
+    for a burst of requests."""
     async def middleware(request: Request, call_next):
         if request.url.path.startswith("/static/"):
             return await call_next(request)
-        async with lock:
-            return await call_next(request)
+        return await held.run(lambda: call_next(request))
 
     return middleware
 

@@ -1,5 +1,5 @@
-"""Rich HTML for Jupyter: what ``_repr_html_`` of a profile, validation, check or gate
-result shows, with the dashboard's charts (uPlot and the chart data inlined, like a
+"""Rich HTML for Jupyter: what ``_repr_html_`` of a profile, validation, check, gate or
+backtest result shows, with the dashboard's charts (uPlot and the chart data inlined, like a
 ``wk report``). Needs Jinja2 (the ``server`` extra); without it Jupyter falls back to
 the plain ``repr``."""
 
@@ -21,7 +21,8 @@ def html_of(result) -> str | None:
         return None
     kind = type(result).__name__
     view = {"ProfileResult": _profile, "ValidationResult": _validation,
-            "CheckResult": _check, "GateDecision": _gate}[kind](result)
+            "CheckResult": _check, "GateDecision": _gate,
+            "BacktestResult": _backtest}[kind](result)
     prefix = f"wk-{uuid.uuid4().hex[:10]}"  # several outputs share one page
     for i, chart in enumerate(view.get("charts", [])):
         chart["id"] = f"{prefix}-{i}"
@@ -92,3 +93,28 @@ def _gate(decision) -> dict:
                       "for": record["for"], "severity": record["severity"]},
             "reasons": [str(r) for r in decision.reasons],
             "waived": [str(r) for r in decision.waived]}
+
+
+def _backtest(verdicts) -> dict:
+    """The score of every judged partition, alerts marked; the partitions that would have
+    paged (warning or worse), with the columns to blame."""
+    judged = [v for v in verdicts if v.judged]
+    ranks = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
+    paged = [v for v in judged if ranks[v.severity.value] >= 2]
+    points = [{"partition": v.granularity.format(v.partition), "value": plain(v.score)}
+              for v in judged]
+    marks = [{"partition": v.granularity.format(v.partition), "incident": None,
+              "severity": v.severity.value, "status": "backtest", "source": "detector",
+              "check": None} for v in paged]
+    charts = [_series("backtest", "all columns", "score (bits)", points, (), marks)] \
+        if points else []
+    return {"title": "Backtest",
+            "facts": {"partitions": len(verdicts), "judged": len(judged),
+                      "would have paged": len(paged),
+                      "critical": sum(v.severity.value == "critical" for v in paged)},
+            "alerts": [{"partition": v.granularity.format(v.partition),
+                        "severity": v.severity.value, "score": plain(v.score),
+                        "cause": v.extra.get("cause"),
+                        "columns": [f"{e.column} · {e.statistic}" for e in v.columns[:3]]}
+                       for v in paged[:100]],
+            "charts": charts}

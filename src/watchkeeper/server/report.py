@@ -10,7 +10,7 @@ import pandas as pd
 from .context import Workspace
 from .pages.render import STATIC, render
 from .series import series
-from . import views
+from . import records, views
 
 _ASSETS = {"css": ("vendor/uplot/uPlot.min.css", "wk.css"),
            "js": ("vendor/uplot/uPlot.iife.min.js", "wk.js")}
@@ -23,7 +23,7 @@ def assets() -> dict[str, str]:
 
 
 def render_report(workspace: Workspace, table: str) -> str:
-    table_view = views.table(workspace, table)
+    table_view = views.table(workspace, table, chart_offset=-1)
     spec = workspace.slo_spec()
     charts: list[dict] = []
 
@@ -31,9 +31,12 @@ def render_report(workspace: Workspace, table: str) -> str:
         charts.append(series(workspace.store, spec, table, column, statistic))
         return len(charts) - 1
 
-    for column in table_view["columns"]:
-        column["inline"] = add(column["column"], column["statistic"]) \
-            if column["statistic"] else None
+    top_values: list[list[dict]] = []
+    for column in table_view["charts"]:
+        column["inline"] = add(column["column"], column["statistic"])
+        if column["categorical"]:
+            top_values.append(records.top_values(workspace.store, table, column["column"]))
+            column["top_inline"] = len(top_values) - 1
     incidents = []
     for listed in table_view["incidents"]:
         incident = views.incident(workspace, listed["id"])
@@ -42,6 +45,7 @@ def render_report(workspace: Workspace, table: str) -> str:
                 a["chart"] = add(a["chart_column"], a["chart_statistic"])
         incidents.append(incident)
     return render("report.html", table=table_view, incidents=incidents, charts=charts,
+                  top_values=top_values,
                   report=True, assets=assets(), signed_in=False, can_sign_in=False, csrf="",
                   generated_at=pd.Timestamp.utcnow().strftime("%Y-%m-%d %H:%M UTC"))
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..alerts import records as stored
+from ..engine import Granularity
 from ..store import Store
+from ..store.alerts import AlertLog
 from . import records
 
 # Row-level checks bound the values, so every statistic in the values' unit.
@@ -23,22 +24,27 @@ _VALUE_STATISTICS = {"min", "max", "mean", "median", "p01", "p05", "p25", "p50",
 
 
 def series(store: Store, spec, table: str, column: str, statistic: str) -> dict:
-    grain = records.grain_of(store, table)
-    fmt = grain.format
-    points = [{"partition": p["partition"], "value": p["value"]}
-              for p in records.summaries(store, table, column, statistic, grain)]
+    record = store.table(table)
+    if record is None:
+        store._require(table)  # raises, naming the profiled tables and the fix
+    fmt = Granularity.parse(record.granularity).format
+    values = store.fetch_filtered(
+        "SELECT partition_start AS partition, value FROM wk_statistics",
+        {"table_name": table, "column_name": column, "statistic": statistic},
+        "partition_start")
+    points = [{"partition": fmt(p), "value": records.plain(v)}
+              for p, v in zip(values["partition"], values["value"].tolist())]
     bands, marks = [], {}
-    for incident in stored.load_all(store, table=table, active=False):
-        for a in incident.anomalies:
-            if a.column != column or a.statistic != statistic:
-                continue
-            partition = fmt(pd.Timestamp(a.partition))
-            if a.source == "detector":
-                bands.append({"partition": partition, "low": records.plain(a.expected_low),
-                              "high": records.plain(a.expected_high), "incident": incident.id})
-            marks[(incident.id, partition)] = {
-                "partition": partition, "incident": incident.id, "severity": a.severity.value,
-                "status": incident.status.value, "source": a.source, "check": a.check}
+    found = AlertLog(store).anomalies_of(table, column, statistic)
+    for a in found.to_dict("records"):
+        partition = fmt(pd.Timestamp(a["partition_start"]))
+        incident = int(a["incident_id"])
+        if a["source"] == "detector":
+            bands.append({"partition": partition, "low": records.plain(a["expected_low"]),
+                          "high": records.plain(a["expected_high"]), "incident": incident})
+        marks[(incident, partition)] = {
+            "partition": partition, "incident": incident, "severity": a["severity"],
+            "status": a["status"], "source": a["source"], "check": a["check_name"]}
     return {"table": table, "column": column, "statistic": statistic, "points": points,
             "bands": bands, "limits": limits(spec, table, column, statistic),
             "alerts": list(marks.values())}

@@ -54,10 +54,16 @@ def overview(workspace: Workspace) -> dict:
     return {"tables": tables, "incidents": open_incidents, "managed": managed}
 
 
+CHARTS_PER_PAGE = 50
+"""Column charts on one table page; the health table lists every column."""
+
+
 def table(workspace: Workspace, name: str, statistic: str | None = None,
-          column: str | None = None) -> dict:
+          column: str | None = None, chart_offset: int | None = None) -> dict:
     """A table's columns with their health and the statistic each chart shows
-    (``statistic`` for ``column``, or for every column when ``column`` is None)."""
+    (``statistic`` for ``column``, or for every column when ``column`` is None).
+    Charts come ``CHARTS_PER_PAGE`` at a time from ``chart_offset`` (default: the page
+    holding ``column``); ``chart_offset=-1`` charts every column (a report)."""
     store = workspace.store
     record = store.table(name)
     if record is None:
@@ -67,44 +73,67 @@ def table(workspace: Workspace, name: str, statistic: str | None = None,
     newest = state["partition"].max() if not state.empty else None
     # The newest partition only: its statistics are the newest values and the choice of
     # statistics per chart (a long history is read by the charts, one column at a time).
-    latest = store.load_statistics(name, partition=newest) if newest is not None else \
-        pd.DataFrame(columns=["partition", "column", "statistic", "value"])
-    columns = records.frame_records(store.columns(name))
-    newest_values = {column: dict(zip(group["statistic"], group["value"]))
-                     for column, group in latest.groupby("column", sort=False)}
+    newest_values: dict[str, dict] = {}
+    if newest is not None:
+        latest = store.load_statistics(name, partition=newest)
+        for c, s, v in zip(latest["column"].tolist(), latest["statistic"].tolist(),
+                           latest["value"].tolist()):
+            newest_values.setdefault(c, {})[s] = v
+    schema = store.columns(name)
+    columns = [{"column": c, "kind": k, "dtype": d} for c, k, d in
+               zip(schema["column"].tolist(), schema["kind"].tolist(), schema["dtype"].tolist())]
     active = stored.load_all(store, table=name)
-    verdicts = records.slo_results(store, name, grain=grain)
-    newest_verdict = {}
-    for v in verdicts:  # oldest first: the last one of each check wins
-        newest_verdict[v["check"]] = v
+    hits: dict[str, list] = {}
+    for incident in active:
+        for a in incident.anomalies:
+            hits.setdefault(a.column, []).append((incident, a))
+    failing: dict[str, list[str]] = {}
+    for v in _newest_verdicts(store, name, grain):
+        if v["passed"] is False:
+            failing.setdefault(v["column"], []).append(v["check"])
     out = []
-    wanted_column = column
     for col in [{"column": "*", "kind": "table", "dtype": ""}, *columns]:
-        column = col["column"]
-        values = newest_values.get(column, {})
+        here = col["column"]
+        values = newest_values.get(here, {})
         have = [str(s) for s in values]
-        asked = statistic if wanted_column in (None, column) else None
+        asked = statistic if column in (None, here) else None
         chosen = asked if asked in have else next(
             (s for s in _DEFAULT_STATISTICS if s in have), have[0] if have else None)
-        worst, why = "ok", []
-        for incident in active:
-            hits = [a for a in incident.anomalies if a.column == column]
-            for a in hits:
-                if _RANK[a.severity.value] > _RANK[worst]:
-                    worst = a.severity.value
-            if hits:
-                why.append({"incident": incident.id, "severity": incident.severity.value})
-        failing = [v["check"] for v in newest_verdict.values()
-                   if v["column"] == column and v["passed"] is False]
-        if failing and worst == "ok":
+        worst, why = "ok", {}
+        for incident, a in hits.get(here, ()):
+            if _RANK[a.severity.value] > _RANK[worst]:
+                worst = a.severity.value
+            why.setdefault(incident.id, {"incident": incident.id,
+                                         "severity": incident.severity.value})
+        if failing.get(here) and worst == "ok":
             worst = "warning"
-        out.append({**col, "anchor": f"col-{len(out)}", "categorical": "top_ratio" in values, "statistics": sorted(have), "statistic": chosen,
-                    "health": worst, "incidents": why, "failing": failing,
+        out.append({**col, "anchor": f"col-{len(out)}", "categorical": "top_ratio" in values,
+                    "statistics": sorted(have), "statistic": chosen, "health": worst,
+                    "incidents": list(why.values()), "failing": failing.get(here, []),
                     "latest": {s: records.plain(values[s]) for s in _SHOWN if s in values}})
-    return {"name": name, "columns": out, "granularity": grain.value,
+    charted = [c for c in out if c["statistic"]]
+    if chart_offset is None:
+        at = next((i for i, c in enumerate(charted) if c["column"] == column), 0)
+        chart_offset = at - at % CHARTS_PER_PAGE
+    shown = charted if chart_offset < 0 else \
+        charted[chart_offset:chart_offset + CHARTS_PER_PAGE]
+    on_page = {c["column"] for c in shown}
+    for c in out:
+        c["on_page"] = c["column"] in on_page
+    return {"name": name, "columns": out, "granularity": grain.value, "charts": shown,
+            "chart_offset": max(chart_offset, 0), "charted": len(charted),
+            "charts_per_page": CHARTS_PER_PAGE,
             "newest": grain.format(newest) if newest is not None else None,
             "incidents": [i.to_record(anomalies=False) for i in active
                           if i.severity >= Severity.INFO]}
+
+
+def _newest_verdicts(store, name: str, grain: Granularity) -> list[dict]:
+    """The newest stored verdict of each SLO check of the table."""
+    newest: dict[str, dict] = {}
+    for v in records.slo_results(store, name, grain=grain):  # oldest first: last one wins
+        newest[v["check"]] = v
+    return list(newest.values())
 
 
 def incident(workspace: Workspace, incident_id: int) -> dict:
@@ -116,7 +145,20 @@ def incident(workspace: Workspace, incident_id: int) -> dict:
                             if (c := categories(store, record["table"], column, partitions))]
     for a in record["anomalies"]:
         a["chart_column"], a["chart_statistic"] = chart_of(a)
+    record["mutes"] = mutes(workspace, record["table"])
     return record
+
+
+def mutes(workspace: Workspace, table: str) -> dict:
+    """The table's mutes: ``stored`` (``wk alerts mute``, the dashboard; can be undone
+    here) and ``declared`` (watchkeeper.yaml), as ``column`` or ``column.statistic``."""
+    from ..alerts.settings import AlertSettings
+    from ..alerts.tolerance import mutes_of
+    from ..store.alerts import AlertLog
+
+    declared = list(AlertSettings.of(workspace.project, table).mute)
+    return {"stored": mutes_of(AlertLog(workspace.store).tolerances(table)),
+            "declared": declared}
 
 
 # The statistic that shows a failed SLO check of each kind (the anomaly names the kind).

@@ -104,6 +104,18 @@ class AlertLog:
                         "anomalies": [_clean(r) for r in by_id_rows.get(key, [])]})
         return out
 
+    def anomalies_of(self, table: str, column: str, statistic: str) -> pd.DataFrame:
+        """Every stored anomaly of one series, with its incident's status, oldest first:
+        ``incident_id, status, partition_start, source, check_name, severity,
+        expected_low, expected_high``."""
+        with self.store._connect() as db:
+            return db.fetch_frame(
+                "SELECT a.incident_id, i.status, a.partition_start, a.source, a.check_name,"
+                " a.severity, a.expected_low, a.expected_high FROM wk_anomalies a"
+                " JOIN wk_incidents i ON i.incident_id = a.incident_id"
+                " WHERE a.table_name = ? AND a.column_name = ? AND a.statistic = ?"
+                " ORDER BY a.incident_id, a.partition_start", [table, column, statistic])
+
     def set_status(self, incident_id: int, status: str, *, confirmed: bool,
                    resolved: bool) -> None:
         now = utcnow()

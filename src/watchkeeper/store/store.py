@@ -83,12 +83,29 @@ class Store:
             db.close()
 
     @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Every store call inside shares one connection, opened once (a dashboard
+        request makes a dozen reads; opening DuckDB costs milliseconds each). Writes
+        inside still commit each as its own transaction. Not for concurrent use: one
+        thread's calls at a time, which is how the dashboard serves a DuckDB store."""
+        if self._held is not None:
+            yield
+            return
+        with self._connect() as db:
+            self._held = db
+            try:
+                yield
+            finally:
+                self._held = None
+
+    @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
         """Every store write inside is one transaction on one connection: an operation
         made of several writes (feedback and the status it sets, an ingest and its
         verdicts) commits whole or not at all, so a failure reported is nothing done."""
-        if self._held is not None:
-            yield
+        if self._held is not None:  # joins an outer atomic(), or begins one in a session()
+            with self._held.transaction():
+                yield
             return
         with self._connect() as db, db.transaction():
             self._held = db

@@ -41,3 +41,5 @@ ERRORS: dict = {
 }
 WRITE_ERRORS: dict = {403: {"model": Error, "description": "Writes are off: the server "
                                                           "has no WK_SERVER_TOKEN."}}
+BAD_REQUEST: dict = {400: {"model": Error, "description": "A request the store refuses: "
+                                                          "the message names the fix."}}

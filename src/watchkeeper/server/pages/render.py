@@ -21,6 +21,13 @@ def _number(value) -> str:
     return fmt_value(value)
 
 
+def _statistics_text(values: dict) -> str:
+    """``{statistic: value}`` as one line: ``mean 4.2 · null_fraction 0``."""
+    from ...cli.render import fmt_value
+
+    return " · ".join(f"{s} {fmt_value(v)}" for s, v in values.items())
+
+
 def _percent(value) -> str:
     return "–" if value is None else f"{value:.1%}"
 
@@ -32,6 +39,7 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["number"] = _number
     env.filters["percent"] = _percent
+    env.filters["statistics_text"] = _statistics_text
     env.filters["json_script"] = dumps
     return env
 

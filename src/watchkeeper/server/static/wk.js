@@ -1,7 +1,8 @@
 /* watchkeeper dashboard charts: each .wk-chart element names its data, either an API URL
-   (data-series-url, on the live server) or an inline JSON block (data-series-id, in a
-   report), and is drawn with uPlot: the statistic, the detector's band where it judged
-   the series, SLO limits as dashed lines, and incidents as markers. */
+   (data-series-url, data-top-values-url, on the live server) or an inline JSON block
+   (data-series-id, data-top-values-id, in a report), and is drawn with uPlot: the
+   statistic, the detector's band where it judged the series, SLO limits as dashed lines,
+   and incidents as markers; or a categorical column's top values over time. */
 (function () {
   "use strict";
 
@@ -85,6 +86,11 @@
     var inline = element.getAttribute("data-series-id");
     if (inline) {
       draw(element, JSON.parse(document.getElementById(inline).textContent));
+      return;
+    }
+    var inlineTop = element.getAttribute("data-top-values-id");
+    if (inlineTop) {
+      drawTopValues(element, JSON.parse(document.getElementById(inlineTop).textContent));
       return;
     }
     var topValues = element.getAttribute("data-top-values-url");
