@@ -40,9 +40,10 @@ def test_backtest_shows_its_score_chart_and_paging_partitions(project):
     from watchkeeper.server import BacktestResult
 
     store = project.store()
-    verdicts = BacktestResult(backtest(store.load_statistics("orders"),
-                                       top_values=store.load_top_values("orders")))
-    assert isinstance(verdicts, list) and len(verdicts) == 40
+    verdicts = backtest(store.load_statistics("orders"),
+                        top_values=store.load_top_values("orders"))
+    assert isinstance(verdicts, BacktestResult) and isinstance(verdicts, list)
+    assert len(verdicts) == 40
     html = verdicts._repr_html_()
     assert "<h3>Backtest</h3>" in html and html.count('class="wk-chart"') == 1
     assert "<td>2023-02-10</td>" in html and "&lt;script&gt;alert(1)" in html

@@ -14,11 +14,13 @@ def backtest(history: pd.DataFrame, detector: BaseDetector | None = None, *,
 
     Uses the detector's own judging code (the one live scoring uses); partitions too
     early to judge come back as ``ok`` with no explanations. ``detector`` is cloned,
-    so the caller's instance is left untouched.
+    so the caller's instance is left untouched. The result is a list that Jupyter shows
+    as rich HTML (the score over time, the partitions that would have paged).
     """
+    from .._display import BacktestResult
     from .robust import RobustDetector
 
     model = clone(detector) if detector is not None else RobustDetector()
     extra = {k: v for k, v in (("top_values", top_values), ("tolerance", tolerance))
              if v is not None}  # detectors without these features keep their old signature
-    return model.backtest(history, exclude=exclude, **extra)
+    return BacktestResult(model.backtest(history, exclude=exclude, **extra))
