@@ -337,3 +337,41 @@ def test_bands_of_spreads_never_go_negative():
     verdict = [v for v in RobustDetector().backtest(history) if v.partition == day][0]
     spread = [e for e in verdict.columns if e.statistic == "std"]
     assert spread and spread[0].expected_low >= 0.0 and spread[0].observed == 60.0
+
+
+class TestSmallPartitionExtremes:
+    """The min of a few rows is judged as the outermost of that many draws."""
+
+    def _verdict(self, low: float, high: float):
+        """Ratings of films by id, 150-300 rows a day and now and then 12; the judged day
+        has 12 rows whose ids lie in [low, high], one of them at ``low``."""
+        rng = np.random.default_rng(8)
+        parts = pd.date_range("2024-01-01", periods=150, freq="D")
+        rows = []
+        for i, p in enumerate(parts):
+            judged = i == len(parts) - 3
+            n = 12 if judged else int(rng.choice([12, 150, 200, 250, 300],
+                                                 p=[.01, .24, .25, .25, .25]))
+            ids = rng.uniform(0, 90_000, n)
+            if judged:
+                ids = np.append(rng.uniform(low, high, n - 1), low)
+            q = np.quantile(ids, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
+            stats = dict(zip(("p01", "p05", "p25", "p50", "p75", "p95", "p99"), q),
+                         min=ids.min(), max=ids.max(), mean=ids.mean(), std=ids.std())
+            rows += [(p, "*", "row_count", float(n)), (p, "movie_id", "non_null_count", float(n))]
+            rows += [(p, "movie_id", s, float(v)) for s, v in stats.items()]
+        frame = pd.DataFrame(rows, columns=["partition", "column", "statistic", "value"])
+        detector = RobustDetector(mute=["*.row_count"])  # a volume SLO watches the rows
+        return [v for v in detector.backtest(frame) if v.partition == parts[-3]][0]
+
+    def test_a_high_min_of_twelve_rows_is_sampling(self):
+        """12 draws from ids spread over 0-90,000: a min of 9,000 happens a third of the
+        time, whatever the band of 150-300-row partitions (a min below 700) says."""
+        assert self._verdict(9_000.0, 90_000.0).severity < Severity.WARNING
+
+    def test_ids_beyond_any_row_of_the_window_still_page(self):
+        """Every id above any the window held (a unit or key change): no sampling explains
+        it, however few the rows."""
+        verdict = self._verdict(95_000.0, 99_000.0)
+        assert verdict.severity >= Severity.WARNING
+        assert verdict.columns[0].column == "movie_id"

@@ -12,6 +12,7 @@ from ..engine.types import Granularity
 from . import _calibration
 from ._calendar import calendar_expected, calendar_mask, check_calendar
 from ._calibration import partition_flags, point_masses
+from ._order import capped as order_capped
 from ._causes import CALENDAR, CO_WINDOWS, SHIFT, cause_of, co_moved
 from ._features import (check_top_values, null_partners, poisson_capped, top_features,
                         with_null_gaps, with_uniqueness)
@@ -189,6 +190,7 @@ class RobustDetector(BaseDetector):
         z = lattice(grid, learn, z, center, scale, span, self.window, NOISE_INFO)
         z = poisson_capped(grid.statistics, grid.values, grid.sizes, z, span)
         z = uncorroborated(grid, z, center, span, NOISE_INFO)
+        z = order_capped(grid, learn, z, span, self.window, NOISE_INFO)
         z = not_id_like(grid, z, center, span, held)
         z = agreement(grid, z, center, span, NOISE_INFO, NOISE_WARNING)
         z[:, self._muted(grid)] = 0.0
