@@ -121,3 +121,74 @@ def test_wk_profile_and_ingest_refuse_the_mixed_files_with_exit_2(tmp_path, monk
         "version: 1\nmanaged:\n  events:\n    partition_column: t\n")
     code, _, err = run(["ingest", "events", "in/*.csv", "--partition", "2024-02-01"], capsys)
     assert code == 2 and "column 't'" in err and "Traceback" not in err
+
+
+# -- one file at a time: a format its values do not decide is refused --------------------
+def test_a_file_whose_days_never_pass_12_is_refused(tmp_path, staging_mode):
+    """01/02/2024 and 02/03/2024 alone read as day-first or month-first alike; read alone
+    (one `wk ingest` per file) the next file could be read the other way, so it is refused
+    in one line naming the file, the column and the fix."""
+    (tmp_path / "c.csv").write_text(AMBIGUOUS)
+    with pytest.raises(SourceError) as raised:
+        open_source(str(tmp_path / "c.csv"))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "'t'" in message and "c.csv" in message
+    assert "%d/%m/%Y" in message and "%m/%d/%Y" in message
+    assert "WK_CSV_TIMESTAMP_FORMAT=" in message and "ISO 8601" in message
+
+
+def test_files_the_values_decide_keep_working_one_at_a_time(tmp_path, staging_mode):
+    """A day above 12 decides the format (here only in the last row); ISO 8601 never needs
+    deciding; a column with no value at all has nothing to decide."""
+    (tmp_path / "a.csv").write_text("t,x\n01/02/2024 13:00:00,1\n02/03/2024 13:00:00,2\n"
+                                    "13/02/2024 13:00:00,3\n")
+    assert _values(tmp_path / "a.csv") == ["2024-02-01 13:00:00", "2024-03-02 13:00:00",
+                                           "2024-02-13 13:00:00"]
+    (tmp_path / "i.csv").write_text("t,x\n2024-01-02 13:00:00,1\n2024-02-03 14:00:00,2\n")
+    assert _values(tmp_path / "i.csv") == ["2024-01-02 13:00:00", "2024-02-03 14:00:00"]
+
+
+def test_a_declared_format_reads_an_undecided_file(tmp_path, staging_mode, monkeypatch):
+    (tmp_path / "c.csv").write_text(AMBIGUOUS)
+    monkeypatch.setenv(staging.TIMESTAMP_FORMAT_VARIABLE, "%d/%m/%Y %H:%M:%S")
+    assert _values(tmp_path / "c.csv") == ["2024-02-01 13:00:00", "2024-03-02 14:00:00"]
+
+
+def test_wk_profile_and_ingest_refuse_an_undecided_file_with_exit_2(tmp_path, monkeypatch,
+                                                                    capsys):
+    from cli_helpers import run
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WK_STORE_URL", raising=False)
+    monkeypatch.delenv(staging.TIMESTAMP_FORMAT_VARIABLE, raising=False)
+    (tmp_path / "c.csv").write_text(AMBIGUOUS)
+    code, _, err = run(["profile", "c.csv", "--partition-column", "t"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert "'t'" in err and "c.csv" in err and "WK_CSV_TIMESTAMP_FORMAT" in err
+    (tmp_path / "watchkeeper.yaml").write_text(
+        "version: 1\nmanaged:\n  events:\n    partition_column: t\n")
+    code, _, err = run(["ingest", "events", "c.csv", "--partition", "2024-02-01"], capsys)
+    assert code == 2 and "column 't'" in err and "Traceback" not in err
+    monkeypatch.setenv(staging.TIMESTAMP_FORMAT_VARIABLE, "%d/%m/%Y %H:%M:%S")
+    code, _, err = run(["profile", "c.csv", "--partition-column", "t"], capsys)
+    assert code == 0, err
+
+
+def test_an_undecided_reference_file_is_refused_by_name_not_as_another_engine(tmp_path,
+                                                                              staging_mode):
+    """A referential check re-reads the other CSV file beside the checked one: the same
+    refusal, not "cannot be read beside it"."""
+    from watchkeeper.engine.checks import open_beside
+    from watchkeeper.engine.sources import parse_source
+
+    (tmp_path / "a.csv").write_text(DAY_FIRST)
+    (tmp_path / "c.csv").write_text(AMBIGUOUS)
+    relation = open_source(str(tmp_path / "a.csv"))
+    try:
+        with pytest.raises(SourceError, match="'t' in c.csv"):
+            open_beside(relation, parse_source(str(tmp_path / "c.csv")))
+        assert open_beside(relation, parse_source(str(tmp_path / "a.csv"))) is not None
+    finally:
+        relation.close()

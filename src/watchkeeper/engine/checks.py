@@ -27,6 +27,7 @@ import sqlglot
 from sqlglot import expressions as exp
 
 from . import staging
+from ..errors import SourceError
 from .read_only import execute_read_only
 from .relation import Relation, internal_name, to_utc_naive
 from .sources import SourceSpec
@@ -386,6 +387,8 @@ def open_beside(relation: Relation, source: SourceSpec) -> ir.Table | None:
         if (relation.backend, source.kind) in {("postgres", "postgres"), ("pyspark", "spark")}:
             schema, dot, bare = source.table.partition(".")
             return con.table(bare, database=schema) if dot else con.table(source.table)
+    except SourceError:
+        raise  # the CSV reading rule's own answer (staging.csv_options), not "impossible"
     except Exception:
         return None
     return None

@@ -146,7 +146,8 @@ def _open_file(spec: SourceSpec, label: str) -> Relation:
         else:
             # One rule for every file: a date is ISO 8601 (YYYY-MM-DD) or stays text,
             # and timestamps are read in one format for the whole source (declared, or
-            # detected alike in every file: staging.csv_options). DuckDB's sniffer
+            # detected alike in every file and decided by the values, a day above 12:
+            # staging.csv_options). DuckDB's sniffer
             # otherwise guesses day- or month-first per file, from the values in it,
             # so 01/02/2024 meant February in one file, January in the next. The file
             # is staged once (parsed by that rule) when it can be.
