@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PartitionColumnError
-from . import duck
+from . import duck, row_hash
 from .duck import is_interrupt
 from .aggregates import (COUNTED_STRING_STATES, EXACT_ROWS, HISTOGRAM_RANGE, QUANTILE_SAMPLE,
                          SMALL_INTEGER_RANGE, StateContext, column_states, finish_states,
@@ -512,25 +512,24 @@ class Relation:
                       partitions: Sequence[pd.Timestamp] | None = None) -> dict[pd.Timestamp, int]:
         """Distinct rows per partition, comparing ``columns`` (NULLs equal), in one query.
 
-        On engines with a 64-bit row hash (DuckDB's ``hash`` of a struct of the
-        columns, which hashes every NaN alike and -0.0 as 0.0), the distinct hashes
-        are counted per partition: an entry of 16 bytes per distinct row instead of the
-        row itself, under the same memory budget as the value counts, spilled past it.
-        Two distinct rows of a partition of n rows share a hash with probability about
-        n² / 2⁶⁵ (3 in a million at 10 million rows), which would count one row as a
-        repeat. Elsewhere a ``SELECT DISTINCT`` of the rows, in the server's memory.
-        ``profile`` only asks for partitions where no column is unique.
+        The distinct 64-bit row hashes (``row_hash``: each engine's own hash function)
+        are counted per partition, exactly: the engine keeps one 16-byte entry per
+        distinct row instead of the row itself, under DuckDB's memory budget (as the
+        value counts) or the server's (PostgreSQL's ``work_mem``, Spark's executor
+        memory), spilling past it. Two distinct rows of a partition of n rows share a
+        hash with probability about n² / 2⁶⁵ (3 in a million at 10 million rows),
+        which would count one row as a repeat. Engines without a row hash compare the
+        rows themselves (``SELECT DISTINCT``). ``profile`` only asks for partitions
+        where no column is unique.
         """
         table = self._narrowed(column, grain, partitions, columns)
         key = self._partition_key(column, grain, table).name(_PARTITION)
-        # Positional aliases: the projection holds no user name, so none can collide.
-        if self.backend in _ROW_HASH:
-            row = ibis.struct({f"c{i}": table[c.name] for i, c in enumerate(columns)})
-            rows = table.select(key, wk_row_hash=row.hash()).distinct()
-        else:
-            rows = table.select(key, **{f"c{i}": table[c.name]
-                                        for i, c in enumerate(columns)}).distinct()
-        expr = rows.group_by(_PARTITION).aggregate(distinct_rows=ibis._.count())
+        values = [table[c.name] for c in columns]
+        if self.backend in row_hash.ENGINES:
+            rows = table.select(key, wk_row_hash=row_hash.row_hash(self.backend, values))
+        else:  # positional aliases: the projection holds no user name, none can collide
+            rows = table.select(key, **{f"c{i}": v for i, v in enumerate(values)})
+        expr = rows.distinct().group_by(_PARTITION).aggregate(distinct_rows=ibis._.count())
         frame = self._execute_budgeted(expr)
         return {to_utc_naive(p): int(n) for p, n in zip(frame[_PARTITION], frame["distinct_rows"])
                 if p is not None and p is not pd.NaT}
@@ -563,7 +562,6 @@ StateSet = Literal["all", "uncounted", "counted"]
 """Which states :meth:`Relation.aggregate_states` computes, by ``Relation.counted_states``."""
 
 _KEEPS_TOP_K = {"duckdb"}  # engines with arg_min(arg, key, k): a bounded heap per group
-_ROW_HASH = {"duckdb"}  # engines whose hash() of a struct is 64 bits, NULL- and NaN-aware
 _COUNTED_DISTINCT = frozenset({"distinct"})
 _VALUE_COUNT = dt.Struct({"value": "string", "n": "int64"})
 _RANK_KEY = dt.Struct({"neg_n": "int64", "value": "string"})
