@@ -471,7 +471,7 @@ class Relation:
         key = self._partition_key(column, grain, table)
         records = []
         for row in self._execute_rows(table.group_by(key).aggregate(**metrics)):
-            if row[self.key] is None:
+            if row[self.key] is None or row[self.key] is pd.NaT:
                 continue
             by_column: dict[str, dict[str, object]] = {info.name: {} for info in columns}
             for alias, name, state in slots:
@@ -580,6 +580,8 @@ class Relation:
         """The result as Python rows, straight from Arrow: for the fused query, one row
         per partition but hundreds of columns on a wide table, where pandas converting
         each column cost half as much as compiling the query."""
+        if self.backend not in _ARROW_ROWS:
+            return self._run(expr.execute).to_dict("records")
         return _python_rows(self._run(expr.to_pyarrow))
 
     @staticmethod
@@ -593,6 +595,11 @@ class Relation:
 
     def sql(self, expr: ir.Table) -> str:
         return str(ibis.to_sql(expr))
+
+
+_ARROW_ROWS = {"duckdb", "pyspark"}
+"""Engines whose results ``_execute_rows`` reads from Arrow (tested there); PostgreSQL's
+go through pandas, whose types the state code was written for."""
 
 
 def _python_rows(table) -> list[dict]:
