@@ -9,11 +9,13 @@ repetition, the ratio of each contender to ``wk profile`` from the same repetiti
 Contenders: ``wk profile --full-refresh`` (CLI), the same statistics as one pass of
 hand-written DuckDB SQL (``handwritten.py``, Parquet only), DuckDB's own one-pass
 aggregate over a CSV file (``--csv``), pandas ``describe()`` + ``isna().mean()`` per
-partition, and ``python -c "import duckdb, pyarrow"`` beside ``wk --version``.
+partition; and start-up: ``wk --version`` and ``wk --help`` beside
+``python -c "import duckdb"`` and ``python -c "import duckdb, pyarrow"``.
 
     python benchmarks/processes.py --rows 1000000 --repeat 5          # shape B, Parquet
     python benchmarks/processes.py --rows 1000000 --repeat 5 --csv    # and CSV
     python benchmarks/processes.py --rows 5000000 --big               # 5M/10M: --big only
+    python benchmarks/processes.py --startup --repeat 10               # start-up only
 """
 
 from __future__ import annotations
@@ -71,14 +73,21 @@ def _run(argv: list[str], cwd: str) -> dict:
     return {"wall": wall, "cpu": cpu, "rss_mib": int(proc.stderr.strip().splitlines()[-1]) / 1024}
 
 
+STARTUP = {
+    "wk --version": [WK, "--version"],
+    "wk --help": [WK, "--help"],
+    "import duckdb": [PYTHON, "-c", "import duckdb"],
+    "import duckdb, pyarrow": [PYTHON, "-c", "import duckdb, pyarrow"],
+}
+
+
 def contenders(path: str, csv: str | None) -> dict[str, list[str]]:
     out = {
         "wk profile": [WK, "profile", path, "--partition-column", "ts", "--full-refresh",
                        "-f", "json"],
         "one-pass SQL": [PYTHON, "-c", _HANDWRITTEN, path, str(HERE)],
         "pandas describe": [PYTHON, "-c", _PANDAS, path],
-        "wk --version": [WK, "--version"],
-        "import duckdb, pyarrow": [PYTHON, "-c", "import duckdb, pyarrow"],
+        **STARTUP,
     }
     if csv:
         out["wk profile (CSV)"] = [WK, "profile", csv, "--partition-column", "ts",
@@ -87,8 +96,7 @@ def contenders(path: str, csv: str | None) -> dict[str, list[str]]:
     return out
 
 
-def measure(path: str, csv: str | None, repeat: int) -> dict:
-    runs = contenders(path, csv)
+def measure(runs: dict[str, list[str]], repeat: int) -> dict:
     names = list(runs)
     found: dict[str, list[dict]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as cwd:  # a store of its own, removed afterwards
@@ -104,10 +112,10 @@ def _summary(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
-def report(found: dict[str, list[dict]]) -> str:
-    lines = ["| contender | wall s | CPU s | peak RSS MiB | paired CPU ratio to wk profile |",
+def report(found: dict[str, list[dict]], base: str = "wk profile") -> str:
+    lines = [f"| contender | wall s | CPU s | peak RSS MiB | paired CPU ratio to {base} |",
              "|---|---|---|---|---|"]
-    ours = found["wk profile"]
+    ours = found[base]
     for name, runs in found.items():
         ratios = [run["cpu"] / mine["cpu"] for run, mine in zip(runs, ours)]
         lines.append(f"| {name} | {_summary([x['wall'] for x in runs])} | "
@@ -122,13 +130,22 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--csv", action="store_true", help="also time the CSV copy")
     parser.add_argument("--big", action="store_true", help="allow more than 1M rows")
+    parser.add_argument("--startup", action="store_true",
+                        help="time only start-up (wk --version, wk --help, imports)")
     args = parser.parse_args()
+    if args.startup:
+        found = measure(STARTUP, args.repeat)
+        print(report(found, base="import duckdb, pyarrow"))
+        shapes.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        out = shapes.DATA_DIR / "processes-startup.json"
+        out.write_text(json.dumps({"load": os.getloadavg(), "runs": found}))
+        return
     if args.rows > 1_000_000 and not args.big:
         parser.error("more than 1,000,000 rows needs --big (the machine may be shared)")
     path = shapes.ensure(shapes.DATA_DIR / f"shape-b-{args.rows}.parquet", rows=args.rows)
     csv = (shapes.ensure(shapes.DATA_DIR / f"shape-b-{args.rows}.csv", rows=args.rows)
            if args.csv else None)
-    found = measure(str(path), str(csv) if csv else None, args.repeat)
+    found = measure(contenders(str(path), str(csv) if csv else None), args.repeat)
     print(report(found))
     out = shapes.DATA_DIR / f"processes-{args.rows}.json"
     out.write_text(json.dumps({"rows": args.rows, "load": os.getloadavg(), "runs": found}))

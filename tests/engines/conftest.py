@@ -165,11 +165,16 @@ def queries(monkeypatch) -> list[str]:
     from watchkeeper.engine import Relation
 
     seen: list[str] = []
-    original = Relation._execute
 
-    def counting(self, expr):
-        seen.append(self.sql(expr))
-        return original(self, expr)
+    def counting(method):
+        original = getattr(Relation, method)
 
-    monkeypatch.setattr(Relation, "_execute", counting)
+        def run(self, expr):
+            seen.append(self.sql(expr))
+            return original(self, expr)
+
+        return run
+
+    for method in ("_execute", "_execute_rows"):
+        monkeypatch.setattr(Relation, method, counting(method))
     return seen

@@ -1,7 +1,7 @@
 """Incremental refresh and scan fusion, counted in executed queries.
 
-Every query watchkeeper sends goes through ``Relation._execute``; wrapping it
-counts them. A profile is always: one row count per partition, one fused
+Every query watchkeeper sends goes through ``Relation._execute`` or ``_execute_rows``;
+wrapping them counts the queries. A profile is always: one row count per partition, one fused
 aggregate, one value-count query, and, for a table where no string or integer
 column is unique, one count of distinct rows, whatever the number of columns and
 partitions.
@@ -36,6 +36,17 @@ def make_table(days: int, columns: int = 3, rows_per_day: int = 40, seed: int = 
     frame["cat"] = rng.choice(["a", "b", "c"], n)
     if key:
         frame["id"] = np.arange(n, dtype="int64")
+    return frame
+
+
+def without_unique(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its float columns made of repeated values, rows still all distinct:
+    no column is unique in a partition (distinct counts there are exact, so a unique
+    column would prove that no row repeats and spare the duplicate-rows query)."""
+    frame = frame.copy()
+    row = frame.groupby(frame["ts"].dt.floor("D")).cumcount().to_numpy()
+    for i, name in enumerate(c for c in frame.columns if c.startswith("x")):
+        frame[name] = (row // 2 if i % 2 == 0 else row % 2).astype("float64") + i
     return frame
 
 
@@ -87,16 +98,33 @@ class TestFusion:
     @pytest.mark.parametrize("columns, days", [(3, 5), (40, 30)])
     def test_without_a_unique_column_one_more_query(self, tmp_path, queries, columns, days):
         """No column is unique: one DISTINCT of the rows, for every partition at once."""
-        path = write(make_table(days, columns, rows_per_day=4), tmp_path / "t.parquet")
+        path = write(without_unique(make_table(days, columns, rows_per_day=4)),
+                     tmp_path / "t.parquet")
         result = profile(path, partition_column="ts")
         assert len(queries) == 4
         assert "DISTINCT" in queries[-1] and all(f'"x{i}"' in queries[-1] for i in range(columns))
         duplicates = result.statistics.query("statistic == 'duplicate_fraction'")
         assert len(duplicates) == days and (duplicates["value"] == 0).all()
 
+    def test_small_partitions_count_integers_in_the_fused_scan(self, tmp_path, queries):
+        """Partitions of at most EXACT_ROWS rows: an integer's distinct values are counted
+        exactly by the fused scan, so a table of numbers runs no value-count query, and
+        a unique float column proves that no row repeats (no duplicate-rows query)."""
+        frame = make_table(3, rows_per_day=6).drop(columns="cat")
+        # a range too wide for the footers' small-range counting
+        frame["n"] = np.tile([1, 2, 2, 3, 5, 5], 3) * 10**12
+        result = profile(write(frame, tmp_path / "t.parquet"), partition_column="ts")
+        assert len(queries) == 2  # rows per partition, then one fused scan
+        assert 'COUNT(DISTINCT "t0"."n")' in queries[1]
+        assert not any("ARG_MIN" in q or "ROW_NUMBER" in q for q in queries)
+        stats = result.statistics.query("column == 'n' and statistic == 'distinct_count'")
+        assert list(stats["value"]) == [4, 4, 4]
+        duplicates = result.statistics.query("statistic == 'duplicate_fraction'")
+        assert list(duplicates["value"]) == [0.0, 0.0, 0.0]
+
     def test_a_table_without_strings_needs_no_top_values_query(self, tmp_path, queries):
         """With no string or integer column: counts, the fused aggregate, distinct rows."""
-        path = write(make_table(4).drop(columns="cat"), tmp_path / "t.parquet")
+        path = write(without_unique(make_table(4)).drop(columns="cat"), tmp_path / "t.parquet")
         profile(path, partition_column="ts")
         assert len(queries) == 3
         assert not any("ARG_MIN" in q or "ROW_NUMBER" in q for q in queries)
@@ -119,11 +147,11 @@ class TestIncrementalRefresh:
     def test_new_partition_is_the_only_one_computed(self, tmp_path, store, queries):
         """Appending a day recomputes that day alone, still in four queries (no unique
         column here, so duplicate rows are counted too: for that day only)."""
-        old = make_table(5)
+        old = without_unique(make_table(5))
         path = write(old, tmp_path / "t.parquet")
         profile(path, partition_column="ts", name="t", store=store)
         before = store.load_statistics("t")
-        write(pd.concat([old, make_table(1, first_day=5)]), path)
+        write(pd.concat([old, without_unique(make_table(1, first_day=5))]), path)
         queries.clear()
         result = profile(path, partition_column="ts", name="t", store=store)
         assert result.refreshed == [day(5)]
@@ -136,7 +164,7 @@ class TestIncrementalRefresh:
 
     def test_late_data_recomputes_only_its_partition(self, tmp_path, store):
         """Rows arriving late for an old day change its row count, so only it is recomputed."""
-        old = make_table(5)
+        old = without_unique(make_table(5))
         path = write(old, tmp_path / "t.parquet")
         profile(path, partition_column="ts", name="t", store=store)
         late = make_table(1, first_day=2, seed=99).head(7)
@@ -188,8 +216,8 @@ class TestBatches:
 
         profile_module = importlib.import_module("watchkeeper.summaries.profile")
 
-        frame = make_table(9, columns=2, rows_per_day=30)
-        frame["n"] = np.arange(len(frame)) % 7  # an integer, counted by the value counts
+        frame = without_unique(make_table(9, columns=2, rows_per_day=30))
+        frame["n"] = np.arange(len(frame)) % 7  # an integer
         path = write(frame, tmp_path / "t.parquet")
         whole = profile(path, partition_column="ts")
         single = len(queries)

@@ -55,3 +55,14 @@ class TestPublicAPI:
         from importlib.metadata import version
 
         assert watchkeeper.__version__ == version("watchkeeper")
+
+    def test_dir_lists_the_public_names(self):
+        """``dir(watchkeeper)`` shows every public name, loaded or not yet."""
+        assert set(watchkeeper.__all__) <= set(dir(watchkeeper))
+
+    def test_unknown_name_is_an_attribute_error(self):
+        """A name outside the API raises AttributeError, as for any module."""
+        import pytest
+
+        with pytest.raises(AttributeError, match="no_such_name"):
+            watchkeeper.no_such_name  # noqa: B018

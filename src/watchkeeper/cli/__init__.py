@@ -1,35 +1,20 @@
 """The ``wk`` command: a thin Typer layer over the public API.
 
 User mistakes (:class:`watchkeeper.errors.UserError`) print one line and exit 2.
+A command's module (and what it needs: Ibis, pandas, MLflow...) is imported only when
+that command runs, so ``wk --version`` and ``wk --help`` start as fast as Typer.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
 from .._version import __version__
-from ..config import Project, TableSpec
-from ..errors import ConfigError, UserError
-from . import render
-from ._common import (  # noqa: F401  (re-exported for the command modules)
-    Format,
-    FormatOpt,
-    GranularityOpt,
-    Grain,
-    PartitionColumnOpt,
-    TargetArg,
-    _looks_like_source,
-    _project,
-    _store,
-    profile_spec,
-    resolve_table,
-)
+from ..errors import UserError
+from ._lazy import LazyCommand, lazy_app
 
 ENVIRONMENT = (
     ("WK_STORE_URL", "the metadata store: a DuckDB file or a postgresql:// URL "
@@ -66,11 +51,66 @@ _DEBUG = {"on": False}
 # "\b" keeps Click from re-wrapping the lines of the list into one paragraph.
 _EPILOG = "Environment:\n\n\b\n" + "\n".join(f"  {name:<17} {text}" for name, text in ENVIRONMENT)
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                  help="watchkeeper: partition summaries, data SLOs, learned alerts and triggers for ML "
-                       "pipelines. Docs: docs/cli.md.", epilog=_EPILOG)
-table_app = typer.Typer(no_args_is_help=True, help="Register and list tables.")
-app.add_typer(table_app, name="table")
+COMMANDS = [LazyCommand(name, module, help) for name, module, help in (
+    ("init", "project", "Create watchkeeper.yaml and the metadata store in DIRECTORY."),
+    ("profile", "profiling", "Compute or refresh per-partition, per-column summaries (only "
+                             "new or changed partitions)."),
+    ("summary", "profiling", "Show one column's statistics over time."),
+    ("demo", "demo", "Run the whole loop on real, time-partitioned data shipped by a PyPI "
+                     "package."),
+    ("check", "alerts", "Profile a table, judge its new partitions, and print the ranked "
+                        "incidents."),
+    ("backtest", "backtest", "Judge every partition in time order against the earlier ones "
+                             "only (profiles first)."),
+    ("gate", "gate", "Answer whether a partition may be used; exit 0 = yes, 1 = blocked "
+                     "(reasons printed)."),
+    ("run", "pipelines", "Gate, build the windows, select, train, evaluate, register; exit 1 "
+                         "when blocked."),
+    ("lineage", "pipelines", "Which partitions (and incidents on them) trained a model "
+                             "version (default: the champion, else the challenger)."),
+    ("predict", "pipelines", "Score a partition with the champion (and the shadow), guard it, "
+                             "log it; exit 1 when the gate blocks the partition or a guard "
+                             "rejects the batch."),
+    ("trace", "pipelines", "Which model version produced a prediction batch, from which "
+                           "partitions, and the data that trained that version."),
+    ("serve", "serve", "Run the dashboard and REST API (writes need WK_SERVER_TOKEN)."),
+    ("report", "serve", "Write one self-contained HTML file: the table page and its open "
+                        "incidents."),
+    ("validate", "slo", "Evaluate a table's SLO checks; exit 1 if a critical check fails."),
+    ("suggest", "slo", "Propose SLO checks (YAML, printed for review) learned from stored "
+                       "summaries."),
+    ("ingest", "managed", "Load FILE as one partition: quarantine bad rows, commit the rest "
+                          "(exit 1: check failed)."),
+    ("read", "managed", "Read rows of a managed table (guarded: exit 1 if a partition failed "
+                        "a critical check)."),
+    ("quarantine", "managed", "List or export quarantined rows, with the checks they failed "
+                              "and their ingest."),
+    ("snapshot", "managed", "Record the chosen partitions at their exact versions; print the "
+                            "snapshot id."),
+    ("versions", "managed", "Every ingest: version, partition, rows committed and "
+                            "quarantined, failed checks."),
+    ("table", "project", "Register and list tables."),
+    ("alerts", "alerts", "Open incidents, ranked; explain one; record feedback."),
+    ("model", "pipelines", "Registered models: list versions, shadow, promote, roll back."),
+    ("slo", "slo", "SLO attainment and error budgets."),
+    ("triggers", "triggers", "Triggers: list them, fire a test event, read their log."),
+)]
+"""Every ``wk`` command: its name, the module under ``watchkeeper.cli`` that defines it,
+and its one-line help (the first sentence of its docstring, as ``wk --help`` shows it
+without importing the module; a test keeps the two equal)."""
+
+
+def _attach(module) -> None:
+    """Modules that register their commands through ``register(app)`` do it here."""
+    register = getattr(module, "register", None)
+    if callable(register):
+        register(app)
+
+
+app = lazy_app(COMMANDS, __name__, _attach, no_args_is_help=True, add_completion=False,
+               rich_markup_mode=None,
+               help="watchkeeper: partition summaries, data SLOs, learned alerts and triggers "
+                    "for ML pipelines. Docs: docs/cli.md.", epilog=_EPILOG)
 
 
 def _version(value: bool) -> None:
@@ -88,125 +128,17 @@ def _root(version: Annotated[Optional[bool], typer.Option(
     _DEBUG["on"] = debug
 
 
-# -- commands ----------------------------------------------------------------
-@app.command()
-def init(directory: Annotated[Path, typer.Argument(help="Folder of the project.")] = Path(".")
-         ) -> None:
-    """Create watchkeeper.yaml and the metadata store in DIRECTORY."""
-    project = Project.init(directory)
-    render.console.print(f"Created [bold]{project.path}[/] and the store. Next: "
-                         "wk table add NAME --source PATH --partition-column COL")
+def _err():
+    """The console for errors on stderr (Rich is imported only when there is one)."""
+    from .render import err
+
+    return err
 
 
-@table_app.command("add")
-def table_add(
-    name: Annotated[str, typer.Argument(help="Name to refer to the table by.")],
-    source: Annotated[str, typer.Option(help="Parquet/CSV path or glob, duckdb:FILE#TABLE, "
-                                             "postgresql://...#TABLE or spark:TABLE.")],
-    partition_column: Annotated[str, typer.Option(help="Date or timestamp column that "
-                                                       "partitions the table.")],
-    granularity: Annotated[Grain, typer.Option(help="Partition size.")] = Grain.day,
-    replace: Annotated[bool, typer.Option(help="Overwrite an existing registration.")] = False,
-) -> None:
-    """Register a time-partitioned table in watchkeeper.yaml."""
-    project = _project()
-    if project is None:
-        raise ConfigError("no watchkeeper.yaml here or above: run wk init first")
-    spec = TableSpec(name, source, partition_column, granularity.value)
-    warning = project.add_table(spec, replace=replace)
-    if warning:
-        render.err.print(f"[yellow]warning:[/] {escape(warning)}: {name} has nothing to "
-                         "profile until a file lands there", highlight=False, soft_wrap=True)
-    render.console.print(f"Registered [bold]{name}[/] ({source}, partitioned by "
-                         f"{partition_column} per {granularity.value}). Next: wk profile {name}")
+def _escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
 
-
-@table_app.command("list")
-def table_list(fmt: FormatOpt = Format.text) -> None:
-    """List registered tables."""
-    project = _project()
-    tables = list(project.tables.values()) if project else []
-    if fmt is Format.json:
-        for t in tables:
-            typer.echo(json.dumps({"name": t.name, **t.to_yaml()}))
-        return
-    render.tables(tables)
-
-
-@app.command()
-def profile(
-    target: TargetArg,
-    partition_column: PartitionColumnOpt = None,
-    granularity: GranularityOpt = None,
-    full_refresh: Annotated[bool, typer.Option(help="Recompute every partition.")] = False,
-    fmt: FormatOpt = Format.text,
-) -> None:
-    """Compute or refresh per-partition, per-column summaries (only new or changed partitions)."""
-    project = _project()
-    spec = resolve_table(target, partition_column, granularity, project)
-    result, elapsed = profile_spec(spec, project, _store(project), fmt, full_refresh)
-    if fmt is Format.json:
-        out = sys.stdout
-        for record in result.records():
-            out.write(json.dumps(record) + "\n")
-        return
-    render.profile_result(result, elapsed)
-
-
-@app.command()
-def summary(
-    target: TargetArg,
-    column: Annotated[str, typer.Option(help="The column to show; * for table level.")],
-    last: Annotated[int, typer.Option(min=1, help="How many recent partitions to list.")] = 10,
-    fmt: FormatOpt = Format.text,
-) -> None:
-    """Show one column's statistics over time."""
-    project = _project()
-    name = target
-    if not (project and target in project.tables) and _looks_like_source(target):
-        name = resolve_table(target, "-", None, project).name
-    store = _store(project, create=False)
-    stats = store.load_statistics(name, column=column)
-    if stats.empty:
-        columns = ", ".join(store.columns(name)["column"]) or "none"
-        raise ConfigError(f"table {name!r} has no column {column!r} in its summaries "
-                          f"(columns: {columns}): pass one of those, or * for table level")
-    record = store.table(name)
-    if fmt is Format.json:
-        from ..engine import Granularity
-
-        fmt_partition = Granularity.parse(record.granularity).format
-        for row in stats.itertuples(index=False):
-            value = None if row.value is None or row.value != row.value else row.value
-            typer.echo(json.dumps({"partition": fmt_partition(row.partition), "column": row.column,
-                                   "statistic": row.statistic, "value": value}))
-        return
-    top = store.load_top_values(name, column=column)
-    render.column_summary(name, column, stats, top, record.granularity, last)
-
-
-@app.command()
-def demo(workdir: Annotated[Path, typer.Option(help="Folder for the demo project (created).")
-                            ] = Path("demo-workspace")) -> None:
-    """Run the whole loop on real, time-partitioned data shipped by a PyPI package."""
-    from .demo import run_demo
-
-    run_demo(workdir)
-
-
-# The other command groups live in their own modules; importing them registers them.
-from . import alerts as _alerts  # noqa: E402,F401  (wk alerts, wk check)
-from . import backtest as _backtest  # noqa: E402,F401  (wk backtest)
-from . import gate as _gate  # noqa: E402,F401  (wk gate)
-from . import managed as _managed  # noqa: E402  (wk ingest, read, quarantine, snapshot)
-from . import pipelines as _pipelines  # noqa: E402,F401  (wk run, model, lineage, predict)
-from . import serve as _serve  # noqa: E402,F401  (wk serve, wk report)
-from . import slo as _slo  # noqa: E402  (wk validate, suggest, slo status)
-from .triggers import triggers_app  # noqa: E402  (wk triggers)
-
-_slo.register(app)
-_managed.register(app)
-app.add_typer(triggers_app, name="triggers")
+    return rich_escape(text)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -221,15 +153,15 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=args, standalone_mode=False)
         if isinstance(code, int) and code:
             if code == INTERRUPTED:
-                render.err.print("interrupted")
+                _err().print("interrupted")
             sys.exit(code)
     except UserError as exc:
-        render.err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _err().print(f"[red]error:[/] {_escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        render.err.print("interrupted")
+        _err().print("interrupted")
         sys.exit(INTERRUPTED)
     except Exception as exc:  # click usage errors carry their own exit code
         code = getattr(exc, "exit_code", None)
@@ -238,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
             ctx = getattr(exc, "ctx", None)
             where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
             message = " ".join(exc.format_message().split())
-            render.err.print(f"[red]error:[/] {escape(message + where)}", highlight=False,
+            _err().print(f"[red]error:[/] {_escape(message + where)}", highlight=False,
                              soft_wrap=True)
             sys.exit(code)
         if code is not None and hasattr(exc, "show"):
@@ -253,10 +185,10 @@ def _internal_error(exc: Exception) -> None:
     if _DEBUG["on"]:
         import traceback
 
-        render.err.print(escape(scrub("".join(traceback.format_exception(exc)))),
+        _err().print(_escape(scrub("".join(traceback.format_exception(exc)))),
                          highlight=False, soft_wrap=True)
     message = " ".join(scrub(f"{type(exc).__name__}: {exc}").split())[:300]
-    render.err.print(f"[red]internal error:[/] {escape(message)} (a bug in watchkeeper: "
+    _err().print(f"[red]internal error:[/] {_escape(message)} (a bug in watchkeeper: "
                      "please report it; wk --debug ... shows the traceback)",
                      highlight=False, soft_wrap=True)
     sys.exit(INTERNAL_ERROR)

@@ -16,13 +16,15 @@ import os
 import shlex
 import shutil
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
+import typer
 import yaml
 
 from ..errors import ConfigError
-from . import render
+from . import app, render
 
 SLOS = {
     "key": ["order_id"],
@@ -64,8 +66,6 @@ def _load_orders() -> pd.DataFrame:
 
 def _run(args: list[str]) -> int:
     """Run one ``wk`` command as a user would; report a non-zero exit instead of stopping."""
-    from . import app
-
     render.console.rule(f"[bold cyan]$ wk {shlex.join(args)}", align="left")
     try:
         app(args=args, standalone_mode=False)
@@ -114,6 +114,13 @@ def _guard_batch() -> None:
     served = wk.guard(batch, model="price-forecast")
     render.console.print("what customers see (clipped to 60, NULL replaced, XXXL flagged):")
     render.console.print(served.to_string(index=False))
+
+
+@app.command("demo")
+def demo_command(workdir: Annotated[Path, typer.Option(
+        help="Folder for the demo project (created).")] = Path("demo-workspace")) -> None:
+    """Run the whole loop on real, time-partitioned data shipped by a PyPI package."""
+    run_demo(workdir)
 
 
 def run_demo(workdir: Path) -> None:

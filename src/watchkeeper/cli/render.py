@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..engine import Granularity
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -104,6 +105,10 @@ def profile_result(result, elapsed: float) -> None:
 
 def column_summary(name: str, column: str, stats: pd.DataFrame, top: pd.DataFrame,
                    granularity: str, last: int) -> None:
+    import pandas as pd
+
+    from ..engine import Granularity
+
     fmt = Granularity.parse(granularity).format
     wide = stats.pivot_table(index="partition", columns="statistic", values="value",
                              aggfunc="first", dropna=False).sort_index()

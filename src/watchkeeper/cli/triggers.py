@@ -21,6 +21,10 @@ triggers_app = typer.Typer(no_args_is_help=True,
                            help="Triggers: list them, fire a test event, read their log.")
 
 
+def register(app: typer.Typer) -> None:
+    app.add_typer(triggers_app, name="triggers")
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"

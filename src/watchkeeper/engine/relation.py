@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PartitionColumnError
-from . import duck
+from . import duck, row_hash
 from .duck import is_interrupt
 from .aggregates import (COUNTED_STRING_STATES, EXACT_ROWS, HISTOGRAM_RANGE, QUANTILE_SAMPLE,
                          SMALL_INTEGER_RANGE, StateContext, column_states, finish_states,
@@ -184,7 +184,14 @@ class Relation:
         names = [column, *(c.name for c in columns if c.name != column)]
         if len(names) == len(table.columns):
             return table
-        return table.select(*names)
+        narrow = table.select(*names)
+        if self.backend not in _COMPILED_PROJECTION or len(table.columns) <= _WIDE * len(names):
+            return narrow
+        # Ibis resolves a projection against every field of its parent each time it
+        # compiles a query over it. On a wide source, the projection compiled once as
+        # the source of a table of its own (the SQL text Ibis wrote, and the schema
+        # Ibis computed): later queries see only these columns.
+        return table._find_backend().sql(self.sql(narrow), schema=narrow.schema())
 
     def _in_runs(self, column: str, grain: Granularity, table: ir.Table,
                  runs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> ir.BooleanValue | None:
@@ -296,28 +303,48 @@ class Relation:
         return out.sort_values("partition", ignore_index=True)
 
     # -- the fused summary query -------------------------------------------
-    def counted_states(self, info: ColumnInfo) -> frozenset[str]:
+    def all_small(self, row_counts: dict[pd.Timestamp, int] | None,
+                  partitions: Sequence[pd.Timestamp] | None) -> bool:
+        """Whether every partition summarized (``partitions``, None for all of
+        ``row_counts``) has at most ``EXACT_ROWS`` rows, so that the fused scan counts
+        every column's distinct values exactly (``COUNT(DISTINCT)``) in bounded memory."""
+        if row_counts is None:
+            return False
+        due = list(row_counts) if partitions is None else list(partitions)
+        return all(row_counts.get(p, 0) <= EXACT_ROWS for p in due)
+
+    def counted_states(self, info: ColumnInfo, small: bool = False) -> frozenset[str]:
         """The states of ``info`` that :meth:`value_counts` computes exactly.
 
         Every state of a string column, and the distinct count of an integer column
         (on every engine: a GROUP BY value is cheap where several COUNT(DISTINCT) in
-        one scan are not, e.g. on Spark).
+        one scan are not, e.g. on Spark). Not an integer's distinct count when every
+        partition is ``small`` (``all_small``) on an engine with cheap exact distinct
+        counts: the fused scan counts it exactly, and a table of numbers needs no
+        value-count query at all (on a wide table, half of the time).
         """
         if info.kind is Kind.STRING:
             return COUNTED_STRING_STATES
         if info.kind is Kind.NUMERIC and self.table.schema()[info.name].is_integer():
             if info.name in self.small_integer_ranges():
                 return frozenset()  # few possible values: the fused scan counts them exactly
+            if small and _EXACT_DISTINCT_IS_CHEAP.get(self.backend, False):
+                return frozenset()
             return _COUNTED_DISTINCT
         return frozenset()
 
-    def exact_distinct(self, info: ColumnInfo, value_counts_ran: bool) -> bool:
+    def exact_distinct(self, info: ColumnInfo, value_counts_ran: bool,
+                       small: bool = False) -> bool:
         """Whether the distinct count of ``info`` in this run is exact (and so can prove
         that no row repeats): small-range integers, which the fused scan counts as a
-        histogram or bits, and the columns :meth:`value_counts` counted, once it ran."""
+        histogram or bits; the columns :meth:`value_counts` counted, once it ran; and
+        every counted column when every partition is ``small``, where distinct counts
+        are exact on every engine."""
         if info.name in self.small_integer_ranges():
             return True
-        return value_counts_ran and bool(self.counted_states(info))
+        if small and info.kind in (Kind.NUMERIC, Kind.FLOAT, Kind.STRING):
+            return True
+        return value_counts_ran and bool(self.counted_states(info, small))
 
     def small_integer_ranges(self) -> dict[str, tuple[int, int]]:
         """``{column: (min, max)}`` of integer columns whose Parquet footers bound them to
@@ -422,6 +449,7 @@ class Relation:
                          states: StateSet, row_counts: dict[pd.Timestamp, int] | None
                          ) -> list[dict]:
         table = self._narrowed(column, grain, partitions, columns)
+        small = self.all_small(row_counts, partitions)
         ctx = StateContext(quantiles,
                            exact_distinct=_EXACT_DISTINCT_IS_CHEAP.get(self.backend, False),
                            sampled_quantiles=self.backend in _SAMPLED_QUANTILES,
@@ -433,7 +461,7 @@ class Relation:
         slots: list[tuple[str, str, str]] = []
         for i, info in enumerate(columns):
             x = table[info.name]
-            counted = self.counted_states(info)
+            counted = self.counted_states(info, small)
             for state, build in column_states(info.kind, x, ctx).items():
                 if states != "all" and (state in counted) != (states == "counted"):
                     continue
@@ -441,9 +469,8 @@ class Relation:
                 metrics[alias] = build(x, ctx)
                 slots.append((alias, info.name, state))
         key = self._partition_key(column, grain, table)
-        frame = self._execute(table.group_by(key).aggregate(**metrics))
         records = []
-        for row in frame.to_dict("records"):
+        for row in self._execute_rows(table.group_by(key).aggregate(**metrics)):
             if row[self.key] is None or row[self.key] is pd.NaT:
                 continue
             by_column: dict[str, dict[str, object]] = {info.name: {} for info in columns}
@@ -512,25 +539,24 @@ class Relation:
                       partitions: Sequence[pd.Timestamp] | None = None) -> dict[pd.Timestamp, int]:
         """Distinct rows per partition, comparing ``columns`` (NULLs equal), in one query.
 
-        On engines with a 64-bit row hash (DuckDB's ``hash`` of a struct of the
-        columns, which hashes every NaN alike and -0.0 as 0.0), the distinct hashes
-        are counted per partition: an entry of 16 bytes per distinct row instead of the
-        row itself, under the same memory budget as the value counts, spilled past it.
-        Two distinct rows of a partition of n rows share a hash with probability about
-        n² / 2⁶⁵ (3 in a million at 10 million rows), which would count one row as a
-        repeat. Elsewhere a ``SELECT DISTINCT`` of the rows, in the server's memory.
-        ``profile`` only asks for partitions where no column is unique.
+        The distinct 64-bit row hashes (``row_hash``: each engine's own hash function)
+        are counted per partition, exactly: the engine keeps one 16-byte entry per
+        distinct row instead of the row itself, under DuckDB's memory budget (as the
+        value counts) or the server's (PostgreSQL's ``work_mem``, Spark's executor
+        memory), spilling past it. Two distinct rows of a partition of n rows share a
+        hash with probability about n² / 2⁶⁵ (3 in a million at 10 million rows),
+        which would count one row as a repeat. Engines without a row hash compare the
+        rows themselves (``SELECT DISTINCT``). ``profile`` only asks for partitions
+        where no column is unique.
         """
         table = self._narrowed(column, grain, partitions, columns)
         key = self._partition_key(column, grain, table).name(_PARTITION)
-        # Positional aliases: the projection holds no user name, so none can collide.
-        if self.backend in _ROW_HASH:
-            row = ibis.struct({f"c{i}": table[c.name] for i, c in enumerate(columns)})
-            rows = table.select(key, wk_row_hash=row.hash()).distinct()
-        else:
-            rows = table.select(key, **{f"c{i}": table[c.name]
-                                        for i, c in enumerate(columns)}).distinct()
-        expr = rows.group_by(_PARTITION).aggregate(distinct_rows=ibis._.count())
+        values = [table[c.name] for c in columns]
+        if self.backend in row_hash.ENGINES:
+            rows = table.select(key, wk_row_hash=row_hash.row_hash(self.backend, values))
+        else:  # positional aliases: the projection holds no user name, none can collide
+            rows = table.select(key, **{f"c{i}": v for i, v in enumerate(values)})
+        expr = rows.distinct().group_by(_PARTITION).aggregate(distinct_rows=ibis._.count())
         frame = self._execute_budgeted(expr)
         return {to_utc_naive(p): int(n) for p, n in zip(frame[_PARTITION], frame["distinct_rows"])
                 if p is not None and p is not pd.NaT}
@@ -548,8 +574,20 @@ class Relation:
             return self._execute(expr)
 
     def _execute(self, expr: ir.Table) -> pd.DataFrame:
+        return self._run(expr.execute)
+
+    def _execute_rows(self, expr: ir.Table) -> list[dict]:
+        """The result as Python rows, straight from Arrow: for the fused query, one row
+        per partition but hundreds of columns on a wide table, where pandas converting
+        each column cost half as much as compiling the query."""
+        if self.backend not in _ARROW_ROWS:
+            return self._run(expr.execute).to_dict("records")
+        return _python_rows(self._run(expr.to_pyarrow))
+
+    @staticmethod
+    def _run(fetch: Callable[[], object]):
         try:
-            return expr.execute()
+            return fetch()
         except Exception as exc:  # engines raise many unrelated types
             if is_interrupt(exc):  # Ctrl-C inside the engine: stop the run, not one column
                 raise KeyboardInterrupt from exc
@@ -559,11 +597,27 @@ class Relation:
         return str(ibis.to_sql(expr))
 
 
+_ARROW_ROWS = {"duckdb", "pyspark"}
+"""Engines whose results ``_execute_rows`` reads from Arrow (tested there); PostgreSQL's
+go through pandas, whose types the state code was written for."""
+
+
+def _python_rows(table) -> list[dict]:
+    """Rows of an Arrow table as dicts of Python values; maps as dicts (Arrow gives
+    lists of pairs), as pandas results hold them."""
+    rows = table.to_pylist()
+    maps = [f.name for f in table.schema if str(f.type).startswith("map<")]
+    for row in rows:
+        for name in maps:
+            if row[name] is not None:
+                row[name] = dict(row[name])
+    return rows
+
+
 StateSet = Literal["all", "uncounted", "counted"]
 """Which states :meth:`Relation.aggregate_states` computes, by ``Relation.counted_states``."""
 
 _KEEPS_TOP_K = {"duckdb"}  # engines with arg_min(arg, key, k): a bounded heap per group
-_ROW_HASH = {"duckdb"}  # engines whose hash() of a struct is 64 bits, NULL- and NaN-aware
 _COUNTED_DISTINCT = frozenset({"distinct"})
 _VALUE_COUNT = dt.Struct({"value": "string", "n": "int64"})
 _RANK_KEY = dt.Struct({"neg_n": "int64", "value": "string"})
@@ -718,6 +772,15 @@ COLUMN_BATCH = 64
 """Columns per fused or value-count query. On a 500-column table, one query per 25 to 100
 columns took the same CPU time, one per 200 columns 1.5x, one per 500 columns 5x
 (building, compiling and planning grow faster than the number of aggregates)."""
+
+
+_WIDE = 4
+"""A source with more than this many times the columns a query needs is wide: its
+queries read a projection compiled once (``Relation._narrowed``)."""
+
+_COMPILED_PROJECTION = {"duckdb"}
+"""Engines whose wide sources are read through a compiled projection (measured there);
+elsewhere the projection stays an Ibis expression over the source."""
 
 
 def _chunks(columns: Sequence[ColumnInfo]) -> list[Sequence[ColumnInfo]]:

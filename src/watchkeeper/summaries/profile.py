@@ -253,13 +253,14 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
     # Strings (all their states) and integers (their exact distinct counts; but not
     # small-range integers, which the fused scan counts from a histogram or as bits)
     # are counted by the value-count query when it runs (Relation.counted_states).
-    counted = [c for c in columns if relation.counted_states(c)] if top_k > 0 else []
+    small = relation.all_small(row_counts, restrict)
+    counted = [c for c in columns if relation.counted_states(c, small)] if top_k > 0 else []
     records, notices = _aggregate_isolating(relation, partition_column, grain, columns, restrict,
                                             "uncounted" if counted else "all", row_counts)
     failed_names = {n.column for n in notices}
     good = [c for c in columns if c.name not in failed_names]
     if counted:  # again: integers leave the fused counting if their footers proved wrong
-        counted = [c for c in good if relation.counted_states(c)]
+        counted = [c for c in good if relation.counted_states(c, small)]
     top = ValueCounts.empty().top
     counts_ran = False
     if counted:
@@ -279,7 +280,7 @@ def _summarize(relation: Relation, partition_column: str, grain: Granularity,
             for part in records:
                 for info in counted:
                     part["states"][info.name].update(found.states_for(info, part["partition"]))
-    exact = [c for c in good if relation.exact_distinct(c, counts_ran)]
+    exact = [c for c in good if relation.exact_distinct(c, counts_ran, small)]
     for part in records:
         # A column whose every row holds a value no other row holds: no row repeats.
         if any(part["states"].get(c.name, {}).get("distinct") == part["row_count"]
