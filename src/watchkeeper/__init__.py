@@ -18,7 +18,7 @@ from .errors import (
 )
 from .managed import (IngestResult, InvalidPartitionError, InvalidPartitionWarning, ManagedTable,
                       SnapshotId, managed_table)
-from .pipelines import RunResult, run
+from .pipelines import RunResult, log, run
 from .store import Store
 from .summaries import STATISTIC_NAMES, Notice, ProfileResult, profile
 from .triggers import BatchRejected, Event, FireResult, Trigger, fire, guard
@@ -63,6 +63,7 @@ __all__ = [
     "gate",
     "check",
     "guard",
+    "log",
     "open_source",
     "profile",
     "run",
