@@ -127,14 +127,17 @@ def schedule(
     from ..pipelines import schedule_plan, serve_schedules
 
     project, _, _ = _context()
-    jobs = schedule_plan(project, pipelines or ())
-    if fmt is Format.json:
+
+    def show(jobs) -> None:
         for job in jobs:
-            typer.echo(json.dumps({"event": "scheduled", **job.to_dict()}))
-    else:
-        for job in jobs:
-            _say(f"{job.pipeline}: {job.schedule} (next run {job.next_run})")
+            if fmt is Format.json:
+                typer.echo(json.dumps({"event": "scheduled", **job.to_dict()}))
+            else:
+                _say(f"{job.pipeline}: {job.schedule} (next run {job.next_run})")
+        sys.stdout.flush()
+
     if list_only:
+        show(schedule_plan(project, pipelines or ()))
         return
 
     def on_result(result) -> None:
@@ -154,8 +157,8 @@ def schedule(
             render.err.print(f"{name}: run failed: {exc}", highlight=False, soft_wrap=True)
         sys.stdout.flush()
 
-    sys.stdout.flush()
-    stopped = serve_schedules(project, pipelines or (), on_result=on_result, on_error=on_error)
+    stopped = serve_schedules(project, pipelines or (), on_start=show, on_result=on_result,
+                              on_error=on_error)
     render.err.print(f"schedule stopped ({stopped})")
     if stopped == "SIGINT":
         sys.exit(INTERRUPTED)

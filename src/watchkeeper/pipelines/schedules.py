@@ -104,14 +104,15 @@ def plan(project, names: Sequence[str] = ()) -> list[Job]:
     return out
 
 
-def serve(project, names: Sequence[str] = (), *, on_result: Callable | None = None,
-          on_error: Callable | None = None, stop: threading.Event | None = None,
-          handle_signals: bool = True) -> str:
+def serve(project, names: Sequence[str] = (), *, on_start: Callable | None = None,
+          on_result: Callable | None = None, on_error: Callable | None = None,
+          stop: threading.Event | None = None, handle_signals: bool = True) -> str:
     """Run the schedules until SIGINT / SIGTERM (or ``stop`` is set); returns the name of
     the signal that stopped it (``"SIGINT"``, ``"SIGTERM"``) or ``"stopped"``.
 
-    ``on_result(RunResult)`` gets each finished run, ``on_error(name, exc)`` each run
-    that raised (the scheduler carries on).
+    ``on_start(jobs)`` gets the :class:`Job` list once the scheduler runs and the
+    signals are handled; ``on_result(RunResult)`` each finished run; ``on_error(name,
+    exc)`` each run that raised (the scheduler carries on).
     """
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -144,12 +145,16 @@ def serve(project, names: Sequence[str] = (), *, on_result: Callable | None = No
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, handler)
-    scheduler.start()
     try:
+        scheduler.start()
+        if on_start is not None:
+            on_start([Job(j.id, jobs[j.id], j.next_run_time.isoformat()
+                          if j.next_run_time else None) for j in scheduler.get_jobs()])
         while not stop.wait(0.2):
             pass
     finally:
-        scheduler.shutdown(wait=True)
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
         for sig, old in previous.items():
             signal.signal(sig, old)
     return why["signal"]
