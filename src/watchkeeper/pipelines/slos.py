@@ -77,6 +77,13 @@ class Performance:
     rollback_within: int = 0
     min_rows: int = 1
 
+    def __post_init__(self) -> None:
+        # The Python builder may pass the SLOs as text, as the YAML does.
+        slos = (self.slos,) if isinstance(self.slos, (str, PerformanceSLO)) else self.slos
+        object.__setattr__(self, "slos", tuple(
+            s if isinstance(s, PerformanceSLO) else PerformanceSLO.parse(s, "performance")
+            for s in slos))
+
     @classmethod
     def from_dict(cls, raw, where: str, task: str) -> "Performance":
         if raw is None:
