@@ -100,6 +100,24 @@ class TestPerformanceSLO:
         assert registry.alias("revenue", "champion") == "2"
         assert [e.type for e in pipeline_hooks.EVENTS] == ["incident.opened"]
 
+    @pytest.mark.postgres
+    def test_on_a_postgresql_store(self, bad_champion, pg_dsn, pg_schema, monkeypatch):
+        """The same story with the store on PostgreSQL: performance rows, the incident and
+        the rollback are stored there."""
+        monkeypatch.setenv("WK_STORE_URL", f"{pg_dsn}?schema={pg_schema}")
+        made, setup = bad_champion
+        registry = setup(within=3)
+        day = made.days[24]
+        predict("revenue", day)
+        [failure] = ingest_labels("revenue", labels_of([day])).failures
+        assert failure.rolled_back and registry.alias("revenue", "champion") == "1"
+        from watchkeeper.pipelines import performance
+
+        [p] = performance("revenue")["partitions"]
+        assert p["metrics"]["rmse"]["realised"] == pytest.approx(failure.value)
+        assert p["slos"][0]["passed"] is False
+        assert wk.Project.find().store().url.startswith("postgresql://")
+
     def test_good_champion_passes(self, workdir, mlflow_template):
         """Ridge meets rmse <= 8 on the labelled day: no failure, no incident."""
         made = make_project(workdir, days=25, mlflow_db=mlflow_template)
