@@ -41,6 +41,8 @@ ELSEWHERE = {
     ("dashboard.md", "python"): "tests/server/test_dashboard_docs.py",
     ("pipelines.md", "python"): "tests/pipelines/test_docs_pipelines.py",
     ("pipelines.md", "sh"): "tests/pipelines/test_docs_pipelines.py",
+    ("pipelines.md", "py"): "tests/pipelines/test_schedule_recipes.py",
+    ("pipelines.md", "crontab"): "tests/pipelines/test_schedule_recipes.py",
 }
 HERE = {
     ("cli.md", "console"), ("managed-tables.md", "sh"), ("managed-tables.md", "python"),

@@ -36,10 +36,15 @@ class TestPipelinesDoc:
             exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102
         lines = [line.split("  #")[0].strip() for b in blocks("sh") for line in b.splitlines()
                  if line.startswith("wk ")]
-        assert len(lines) == 8
+        assert len(lines) == 11
         for line in lines:
             code, out, err = wk_cli(shlex.split(line)[1:], capsys)
             assert code == 0, (line, out, err)
         registry = namespace["registry"]
         assert registry.aliases("revenue") == {"challenger": "3", "shadow": "3",
                                                "champion": "1"}
+        assert registry.aliases("big-orders") == {"challenger": "1", "champion": "1"}
+        from watchkeeper.pipelines import performance
+
+        [day] = performance("big-orders")["partitions"]
+        assert day["partition"] == "2015-02-05" and day["labelled"] == day["rows"] > 0

@@ -72,7 +72,7 @@ class TestSpecErrors:
         ({"label": {"table": "order_labels"}}, "label needs column"),
         ({"promotion": {"auto": True, "margin": -1}}, "promotion.margin must be a number"),
         ({"windowz": {}}, "unknown keys ['windowz']"),
-        ({"schedule": "daily"}, "is not a cron line of five fields"),
+        ({"schedule": "daily"}, "is neither a cron line of five fields"),
     ])
     def test_one_line_config_errors(self, changes, words):
         """Each spec mistake is one ConfigError line naming the pipeline and the fix."""

@@ -23,7 +23,7 @@ EXPECTED = [
     "IngestResult", "InvalidPartitionError", "InvalidPartitionWarning", "ManagedTable",
     "SnapshotId", "managed_table",
     # pipelines
-    "RunResult", "run",
+    "RunResult", "log", "run",
 ]
 
 

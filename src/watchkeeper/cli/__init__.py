@@ -92,6 +92,11 @@ COMMANDS = [LazyCommand(name, module, help) for name, module, help in (
     ("table", "project", "Register and list tables."),
     ("alerts", "alerts", "Open incidents, ranked; explain one; record feedback."),
     ("model", "pipelines", "Registered models: list versions, shadow, promote, roll back."),
+    ("labels", "outcomes", "Delayed labels: join them to logged predictions."),
+    ("performance", "outcomes", "Performance per partition: realised where labels landed, "
+                                "else estimated (CBPE), and the gap between the two."),
+    ("schedule", "outcomes", "Run the pipelines' schedules in-process (APScheduler) until "
+                             "Ctrl-C or SIGTERM."),
     ("slo", "slo", "SLO attainment and error budgets."),
     ("triggers", "triggers", "Triggers: list them, fire a test event, read their log."),
 )]

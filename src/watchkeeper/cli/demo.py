@@ -118,8 +118,17 @@ def _guard_batch() -> None:
 
 @app.command("demo")
 def demo_command(workdir: Annotated[Path, typer.Option(
-        help="Folder for the demo project (created).")] = Path("demo-workspace")) -> None:
+        help="Folder for the demo project (created).")] = Path("demo-workspace"),
+        pipeline: Annotated[bool, typer.Option("--pipeline", help=(
+            "The retraining story instead: gated runs, moving windows, shadow to "
+            "champion, delayed labels, lineage (needs watchkeeper[pipelines])."))] = False
+        ) -> None:
     """Run the whole loop on real, time-partitioned data shipped by a PyPI package."""
+    if pipeline:
+        from .demo_pipeline import run_pipeline_demo
+
+        run_pipeline_demo(workdir)
+        return
     run_demo(workdir)
 
 

@@ -148,3 +148,17 @@ class Inputs:
 
 def _keys(source: Source) -> list[str]:
     return [*source.entity, *([source.time] if source.time else []), _PART]
+
+
+def partition_starts(values, grain, *, what: str = "time key") -> pd.DatetimeIndex:
+    """The start of the partition each time value lies in (naive UTC)."""
+    try:
+        ts = pd.DatetimeIndex(pd.to_datetime(pd.Series(values), utc=True)).tz_localize(None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"the {what} holds values that are not dates ({exc}): write them "
+                          "as ISO 8601, e.g. 2024-01-31") from None
+    if grain.value == "hour":
+        return ts.floor("h")
+    if grain.value == "day":
+        return ts.floor("D")
+    return pd.DatetimeIndex(ts.to_period("W-SUN").start_time)

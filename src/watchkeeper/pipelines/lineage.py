@@ -42,8 +42,9 @@ class Read:
 def record_run(store: Store, *, run_id: str, pipeline: str, status: str,
                model_version: str | None, mlflow_run_id: str | None, selection: dict,
                params: dict, metrics: dict, skipped: dict, reasons: Sequence[str],
-               started_at, reads: Sequence[Read] = ()) -> None:
-    """Store a run and (for a registered version) its lineage, in one transaction."""
+               started_at, reads: Sequence[Read] = (), calibration=None) -> None:
+    """Store a run and (for a registered version) its lineage and its calibration map
+    (:mod:`.estimate`), in one transaction."""
     with store._connect() as db, db.transaction():
         db.execute("INSERT INTO wk_pipeline_runs (run_id, pipeline, status, model_version,"
                    " mlflow_run_id, selection, params, metrics, skipped, reasons, started_at,"
@@ -60,13 +61,18 @@ def record_run(store: Store, *, run_id: str, pipeline: str, status: str,
                         pd.Timestamp(r.partition).to_pydatetime(), r.role,
                         None if r.row_count is None else int(r.row_count), r.fingerprint,
                         r.snapshot_id])
+        if calibration is not None and model_version is not None:
+            from . import estimate
+
+            estimate.record(db, pipeline, model_version, calibration)
 
 
 def forget_version(store: Store, model: str, version: str) -> None:
     """Undo :func:`record_run`'s lineage of a version whose registration failed after it."""
     with store._connect() as db, db.transaction():
-        db.execute("DELETE FROM wk_model_lineage WHERE model_name = ? AND model_version = ?",
-                   [model, str(version)])
+        for table in ("wk_model_lineage", "wk_model_calibration"):
+            db.execute(f"DELETE FROM {table} WHERE model_name = ? AND model_version = ?",
+                       [model, str(version)])
         db.execute("UPDATE wk_pipeline_runs SET status = 'failed', model_version = NULL"
                    " WHERE pipeline = ? AND model_version = ?", [model, str(version)])
 
@@ -125,15 +131,19 @@ def stages(store: Store, model: str) -> pd.DataFrame:
 
 def record_batch(store: Store, *, batch_id: str, pipeline: str, partition, version: str,
                  shadow_version: str | None, rows_in: int, rows_served: int, table: str,
-                 ingest_id: str | None, inputs: dict) -> None:
-    """Which model version produced a prediction batch, and from which partitions."""
+                 ingest_id: str | None, inputs: dict, classes: Sequence | None = None
+                 ) -> None:
+    """Which model version produced a prediction batch, from which partitions, and the
+    model's classes (a classifier's: what ``score`` is the probability of)."""
     with store._connect() as db, db.transaction():
         db.execute("INSERT INTO wk_prediction_batches (batch_id, pipeline, partition_start,"
                    " model_version, shadow_version, rows_in, rows_served, table_name,"
-                   " ingest_id, inputs, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   " ingest_id, inputs, created_at, classes)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [batch_id, pipeline, pd.Timestamp(partition).to_pydatetime(), str(version),
                     shadow_version, int(rows_in), int(rows_served), table, ingest_id,
-                    json.dumps(inputs, default=str), _now()])
+                    json.dumps(inputs, default=str), _now(),
+                    None if classes is None else json.dumps([str(c) for c in classes])])
 
 
 def batch(store: Store, batch_id: str) -> dict | None:
@@ -145,5 +155,6 @@ def batch(store: Store, batch_id: str) -> dict | None:
         return None
     row = frame.iloc[0].to_dict()
     row["inputs"] = json.loads(row["inputs"])
+    row["classes"] = json.loads(row["classes"]) if row.get("classes") else None
     row["partition_start"] = pd.Timestamp(row["partition_start"])
     return row

@@ -122,7 +122,8 @@ class Registry:
                     mlflow.log_metrics({k: float(v) for k, v in metrics.items()
                                         if v is not None})
                     info = mlflow.sklearn.log_model(
-                        model, name="model", pip_requirements=_requirements(model_import))
+                        model, name="model", pip_requirements=_requirements(model_import),
+                        skops_trusted_types=_own_types(model))
                 if not client.search_registered_models(filter_string=f"name = '{name}'"):
                     client.create_registered_model(name, tags={"watchkeeper.pipeline": name})
                 version = client.create_model_version(name, info.model_uri, run_id,
@@ -193,6 +194,19 @@ class Registry:
             return found.experiment_id
         location = (self.root / ARTIFACTS).resolve().as_uri() if self.embedded else None
         return self.client.create_experiment(title, artifact_location=location)
+
+
+def _own_types(model) -> list[str] | None:
+    """The types of a model this project's run just trained that skops does not trust by
+    default (the node storage of tree ensembles, for one). The run built the model from an
+    import path of the project file, so its types are the project's own; MLflow stores
+    the list with the model and loads it back only from this registry."""
+    try:
+        import skops.io
+    except ImportError:  # MLflow then pickles the model
+        return None
+    found = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    return list(found) or None
 
 
 def _requirements(model_import: str) -> list[str]:

@@ -114,8 +114,11 @@ def run(pipeline, project=None, *, selection: str | None = None, store=None,
     metrics = {m: _plain(spec_metric.score(model, evaluation.X, evaluation.y))
                for m, spec_metric in _metrics(spec)}
     parts = per_partition(model, [m for _, m in _metrics(spec)], evaluation, grain.format)
+    from .estimate import fit_calibration
+
+    calibration = fit_calibration(model, evaluation.X, evaluation.y)
     version, mlflow_run = _register(spec, registry, store, model, chosen, metrics, reads,
-                                    run_id, started, skipped)
+                                    run_id, started, skipped, calibration)
     result = RunResult(status="ok", selection=chosen, metrics=metrics, per_partition=parts,
                        version=version, mlflow_run_id=mlflow_run, **base)
     _announce_trained(spec, project, result)
@@ -158,8 +161,8 @@ def _plain(value: float) -> float | None:
 
 
 def _register(spec: PipelineSpec, registry: Registry, store, model, chosen: Selection,
-              metrics: dict, reads: list, run_id: str, started, skipped: dict
-              ) -> tuple[str, str]:
+              metrics: dict, reads: list, run_id: str, started, skipped: dict,
+              calibration=None) -> tuple[str, str]:
     """Register, record lineage, move ``challenger``: all of it, or none of it."""
     params = {**dict(spec.params), **chosen.params}
     version, mlflow_run = registry.log_and_register(
@@ -171,7 +174,8 @@ def _register(spec: PipelineSpec, registry: Registry, store, model, chosen: Sele
         lineage.record_run(store, run_id=run_id, pipeline=spec.name, status="ok",
                            model_version=version, mlflow_run_id=mlflow_run,
                            selection=chosen.to_dict(), params=params, metrics=metrics,
-                           skipped=skipped, reasons=[], started_at=started, reads=reads)
+                           skipped=skipped, reasons=[], started_at=started, reads=reads,
+                           calibration=calibration)
         registry.set_alias(spec.name, "challenger", version)
         lineage.record_stage(store, model=spec.name, alias="challenger", version=version,
                              previous=previous, action="register", reason=f"run {run_id}",

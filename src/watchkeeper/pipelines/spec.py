@@ -22,7 +22,10 @@ pipelines:
       params: {alpha: [0.1, 1.0, 10.0]}
     selection: newest               # newest (the default) | averaged
     promotion: {auto: true, margin: 0.02}
-    schedule: "0 6 * * *"           # optional, a cron line
+    schedule: "0 6 * * *"           # optional: a cron line, or "every 30m"
+    performance:                    # optional: SLOs of the champion, judged on labels
+      slos: ["rmse <= 12"]
+      rollback_within: 7
 ```
 
 Every mistake is a :class:`~watchkeeper.errors.ConfigError` of one line that names
@@ -32,6 +35,7 @@ same object; :meth:`PipelineSpec.to_dict` gives the YAML form back.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,12 +44,14 @@ from typing import Any
 from ..errors import ConfigError
 from .metrics import DEFAULT_METRICS, METRICS
 from .models import build_estimator, check_keys, set_params, task_of
+from .schedules import check_schedule
+from .slos import Performance
 
 SELECTIONS = ("newest", "averaged")
 SEARCH_KINDS = ("grid", "random")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _KEYS = ("features", "label", "model", "task", "windows", "metrics", "search", "selection",
-         "folds", "promotion", "schedule")
+         "folds", "promotion", "schedule", "performance")
 
 
 def _names(value, where: str) -> tuple[str, ...]:
@@ -177,6 +183,7 @@ class PipelineSpec:
     task: str | None = None
     promotion: Promotion = field(default_factory=Promotion)
     schedule: str | None = None
+    performance: Performance = field(default_factory=Performance)
 
     def __post_init__(self) -> None:
         where = f"pipeline {self.name!r}"
@@ -195,9 +202,8 @@ class PipelineSpec:
         if not isinstance(self.folds, int) or self.folds < 2:
             raise ConfigError(f"{where}: folds must be a whole number >= 2 (used by "
                               "selection: averaged)")
-        if self.schedule is not None and len(str(self.schedule).split()) != 5:
-            raise ConfigError(f"{where}: schedule {self.schedule!r} is not a cron line of five "
-                              "fields, e.g. '0 6 * * *'")
+        if self.schedule is not None:
+            check_schedule(self.schedule, where)
         if self.search.kind not in SEARCH_KINDS:
             raise ConfigError(f"{where}: search.kind {self.search.kind!r} is not one of "
                               f"{', '.join(SEARCH_KINDS)}")
@@ -215,6 +221,7 @@ class PipelineSpec:
                 raise ConfigError(f"{where}: metric {name!r} scores {metric.task}, but the "
                                   f"model does {task}: use one of {fits}")
         object.__setattr__(self, "metrics", metrics)
+        self.performance.check(where, task)
         for params in self.search.candidates():
             set_params(estimator, params, where, "search.params")
 
@@ -226,6 +233,13 @@ class PipelineSpec:
         if params:
             set_params(estimator, params, where, "search.params")
         return estimator
+
+    def predict(self, frame, *, partition=None, project=None):
+        """Score ``frame`` with this pipeline's champion, through its guards, and log the
+        batch (see :func:`watchkeeper.pipelines.predict_frame`)."""
+        from .predict import predict_frame
+
+        return predict_frame(self, frame, project, partition=partition)
 
     @property
     def metric(self):
@@ -263,7 +277,8 @@ class PipelineSpec:
                               "lists of values")
         promotion = check_keys(f"{where} promotion", raw.get("promotion") or {}, ("auto", "margin"))
         metrics = raw.get("metrics") or ()
-        return cls(
+        performance = raw.get("performance")
+        spec = cls(
             str(name), sources, Label.from_dict(raw["label"], f"{where} label"),
             str(model["import"]), dict(model.get("params") or {}),
             windows.get("train", 28), windows.get("eval", 7),
@@ -276,6 +291,10 @@ class PipelineSpec:
             Promotion(bool(promotion.get("auto", False)),
                       _float(promotion.get("margin", 0.0), f"{where} promotion.margin")),
             str(raw["schedule"]) if raw.get("schedule") else None)
+        if performance is None:
+            return spec
+        return dataclasses.replace(spec, performance=Performance.from_dict(
+            performance, where, spec.task))
 
     def to_dict(self) -> dict:
         out: dict = {"features": [f.to_dict() for f in self.features],
@@ -290,6 +309,8 @@ class PipelineSpec:
         out["promotion"] = self.promotion.to_dict()
         if self.schedule:
             out["schedule"] = self.schedule
+        if self.performance.slos:
+            out["performance"] = self.performance.to_dict()
         return out
 
 
@@ -336,7 +357,8 @@ def pipeline(name: str, *, features, label: Label, model: str, params: Mapping |
              train: int = 28, eval: int = 7, metrics: Sequence[str] = (),  # noqa: A002
              search: Search | None = None, selection: str = "newest", folds: int = 3,
              task: str | None = None, promotion: Promotion | None = None,
-             schedule: str | None = None) -> PipelineSpec:
+             schedule: str | None = None,
+             performance: Performance | None = None) -> PipelineSpec:
     """The Python builder: the same :class:`PipelineSpec` as the YAML section makes.
 
     ``features`` is a table name, a :class:`Source`, or a list of them.
@@ -346,4 +368,4 @@ def pipeline(name: str, *, features, label: Label, model: str, params: Mapping |
     sources = tuple(f if isinstance(f, Source) else Source(str(f)) for f in features)
     return PipelineSpec(name, sources, label, model, dict(params or {}), train, eval,
                         tuple(metrics), search or Search(), selection, folds, task,
-                        promotion or Promotion(), schedule)
+                        promotion or Promotion(), schedule, performance or Performance())

@@ -317,6 +317,32 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
             inputs VARCHAR NOT NULL,
             created_at TIMESTAMP NOT NULL)""",
     ]),
+    # Delayed labels: performance per partition of each model version and stage, realised
+    # (labels joined to logged predictions) or estimated (from calibrated probabilities,
+    # before labels land); the calibration map a classifier's run learned on its eval
+    # window; the classes of the model that scored a batch.
+    (10, "model performance per partition, calibration maps, batch classes", [
+        """CREATE TABLE wk_model_performance (
+            pipeline VARCHAR NOT NULL,
+            model_version VARCHAR NOT NULL,
+            stage VARCHAR NOT NULL,
+            partition_start TIMESTAMP NOT NULL,
+            kind VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            value DOUBLE PRECISION,
+            row_count BIGINT NOT NULL,
+            computed_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (pipeline, model_version, stage, partition_start, kind, metric))""",
+        """CREATE TABLE wk_model_calibration (
+            model_name VARCHAR NOT NULL,
+            model_version VARCHAR NOT NULL,
+            positive_class VARCHAR NOT NULL,
+            thresholds VARCHAR NOT NULL,
+            probabilities VARCHAR NOT NULL,
+            row_count BIGINT NOT NULL,
+            PRIMARY KEY (model_name, model_version))""",
+        "ALTER TABLE wk_prediction_batches ADD COLUMN classes VARCHAR",
+    ]),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
