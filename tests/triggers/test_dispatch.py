@@ -145,7 +145,7 @@ class TestDecisionsAndRequests:
             ["churn", "nightly", "queued"]]
 
     def test_quarantine_sink_interface(self, duck_store):
-        """A custom sink (the issue-3 seam) receives the request instead of the store."""
+        """A custom sink (the quarantine seam) receives the request instead of the store."""
         class Sink:
             def __init__(self):
                 self.requests = []
