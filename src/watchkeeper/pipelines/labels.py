@@ -28,7 +28,7 @@ from ..errors import ConfigError
 from .performance import realised, rows_of, save
 from .data import partition_starts
 from .registry import Registry
-from .spec import PipelineSpec, load_pipeline
+from .spec import PipelineSpec, load_pipeline, project_for
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,9 @@ def labels_table(spec: PipelineSpec) -> str:
 def ingest_labels(pipeline, sources, project=None, *, store=None,
                   registry: Registry | None = None) -> LabelsResult:
     """Ingest labels (paths or frames) for ``pipeline`` and compute realised performance."""
-    from ..triggers.dispatch import _project
     from .sources import reader
 
-    project = _project(project)
-    if project is None:
-        raise ConfigError("no watchkeeper.yaml here or above: labels need a project")
+    project = project_for(project, "labels need a project")
     spec = pipeline if isinstance(pipeline, PipelineSpec) else load_pipeline(project, pipeline)
     store = store if store is not None else project.store()
     registry = registry if registry is not None else Registry(project)

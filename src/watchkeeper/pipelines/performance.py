@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from .spec import project_for
 from .slos import PERFORMANCE_METRICS
 
 
@@ -109,13 +110,10 @@ def performance(pipeline, project=None, *, store=None, stage: str | None = "cham
     """Per partition and model version (of ``stage``; None: every stage): each metric's
     ``realised`` and ``estimated`` value, ``value`` (realised if labels landed, else the
     estimate), ``source``, ``gap`` (realised - estimated), and the champion's SLOs."""
-    from ..triggers.dispatch import _project
     from .spec import PipelineSpec, load_pipeline
     from .data import Inputs
 
-    project = _project(project)
-    if project is None:
-        raise ConfigError("no watchkeeper.yaml here or above: run wk performance in a project")
+    project = project_for(project, "run wk performance in a project")
     spec = pipeline if isinstance(pipeline, PipelineSpec) else load_pipeline(project, pipeline)
     if stage not in (None, "champion", "shadow"):
         raise ConfigError(f"stage {stage!r} is not champion or shadow (or every stage)")

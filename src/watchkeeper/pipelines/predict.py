@@ -29,7 +29,7 @@ from ..errors import ConfigError, EmptySourceError
 from . import lineage
 from .data import PARTITION, Inputs, partition_starts
 from .registry import Registry
-from .spec import PipelineSpec, load_pipeline
+from .spec import PipelineSpec, load_pipeline, project_for
 
 OUTPUT_COLUMNS = ("prediction", "score", "model_version", "stage", "batch_id")
 
@@ -129,11 +129,7 @@ def predict_frame(pipeline, frame, project=None, *, partition=None, store=None,
 
 
 def _context(pipeline, project, store, registry):
-    from ..triggers.dispatch import _project
-
-    project = _project(project)
-    if project is None:
-        raise ConfigError("no watchkeeper.yaml here or above: predictions need a project")
+    project = project_for(project, "predictions need a project")
     spec = pipeline if isinstance(pipeline, PipelineSpec) else load_pipeline(project, pipeline)
     store = store if store is not None else project.store()
     registry = registry if registry is not None else Registry(project)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import ConfigError
+from .spec import project_for
 from . import lineage
 from .registry import Registry
 from .rollout import parse_ref, resolve_version
@@ -15,11 +16,7 @@ def model_lineage(ref: str, project=None, *, store=None,
     """``MODEL[@VERSION|@ALIAS]`` (default: the champion, else the challenger): its run,
     its aliases, every partition it read (by table and role), and the incidents
     recorded on those partitions (open or closed)."""
-    from ..triggers.dispatch import _project
-
-    project = _project(project)
-    if project is None:
-        raise ConfigError("no watchkeeper.yaml here or above: run wk lineage in a project")
+    project = project_for(project, "run wk lineage in a project")
     store = store if store is not None else project.store()
     registry = registry if registry is not None else Registry(project)
     name, wanted = parse_ref(ref)
@@ -55,11 +52,7 @@ def model_lineage(ref: str, project=None, *, store=None,
 def trace(batch_id: str, project=None, *, store=None, registry: Registry | None = None) -> dict:
     """A prediction batch: the model version that produced it (and the shadow beside it),
     the partitions it scored with their incidents, and that version's lineage."""
-    from ..triggers.dispatch import _project
-
-    project = _project(project)
-    if project is None:
-        raise ConfigError("no watchkeeper.yaml here or above: run wk trace in a project")
+    project = project_for(project, "run wk trace in a project")
     store = store if store is not None else project.store()
     found = lineage.batch(store, batch_id)
     if found is None:

@@ -28,7 +28,7 @@ from .data import Dataset, Inputs
 from .registry import Registry
 from .rollout import StageChange, auto_promote
 from .selection import Selection, per_partition, select
-from .spec import PipelineSpec, load_pipeline
+from .spec import PipelineSpec, load_pipeline, project_for
 from .windows import plan_windows
 
 
@@ -72,12 +72,8 @@ def run(pipeline, project=None, *, selection: str | None = None, store=None,
     Returns a :class:`RunResult`; bad input raises a
     :class:`~watchkeeper.errors.ConfigError`.
     """
-    from ..triggers.dispatch import _project
-
-    project = _project(project)
-    if project is None:
-        raise ConfigError("no watchkeeper.yaml here or above: run wk init, declare the "
-                          "pipeline under pipelines:, then wk run NAME")
+    project = project_for(project, "run wk init, declare the pipeline under pipelines:, "
+                                   "then wk run NAME")
     spec = pipeline if isinstance(pipeline, PipelineSpec) else load_pipeline(project, pipeline)
     if selection is not None:
         spec = dataclasses.replace(spec, selection=selection)

@@ -337,6 +337,17 @@ def load_pipelines(project) -> dict[str, PipelineSpec]:
     return {str(k): PipelineSpec.from_dict(str(k), v) for k, v in raw.items()}
 
 
+def project_for(project, need: str):
+    """The project ``project`` names (a Project, a folder, or None: the one here or above);
+    ConfigError ``no watchkeeper.yaml here or above: <need>`` without one."""
+    from ..triggers.dispatch import _project
+
+    found = _project(project)
+    if found is None:
+        raise ConfigError(f"no watchkeeper.yaml here or above: {need}")
+    return found
+
+
 def load_pipeline(project, name: str) -> PipelineSpec:
     """One pipeline of the project file, by name."""
     raw = (project.extra.get("pipelines") or {}) if project is not None else {}
