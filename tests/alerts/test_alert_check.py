@@ -155,9 +155,10 @@ class TestEvents:
 
 class TestFeedback:
     def test_false_positive_tolerates_the_same_deviation_only(self, project, store):
-        """After a false positive, the same deviation stays below warning; a larger one pages."""
+        """After a false positive, the same deviation stays below warning; one three times as
+        far (beyond what twice-seen deviations make familiar) pages."""
         history = _shifted((day(80), "amount", "mean", 6.0), (day(81), "amount", "mean", 6.0),
-                           (day(82), "amount", "mean", 12.0))
+                           (day(82), "amount", "mean", 18.0))
         save_history(store, "trips", history)
         [first] = check("trips", project, store=store, partitions=[day(80)]).incidents
         assert first.severity is Severity.WARNING

@@ -372,3 +372,55 @@ class TestSmallPartitionExtremes:
         verdict = self._verdict(95_000.0, 99_000.0)
         assert verdict.severity >= Severity.WARNING
         assert verdict.columns[0].column == "movie_id"
+
+
+def _jump(history: pd.DataFrame, days, column: str, statistic: str, by: float) -> pd.DataFrame:
+    out = history.copy()
+    hit = out["partition"].isin(days) & (out["column"] == column) & \
+        (out["statistic"] == statistic)
+    out.loc[hit, "value"] += by
+    return out
+
+
+class TestFamiliarDeviations:
+    """The calibration set of a series: past deviations in the statistic's own unit, the
+    same way; two at least as far make a deviation familiar."""
+
+    def setup_method(self):
+        self.history = heavy_history(days=160, columns=6, seed=4)
+        self.parts = sorted(self.history["partition"].unique())
+        self.last = self.parts[-1]
+
+    def _verdict(self, history):
+        return RobustDetector().backtest(history)[-1]
+
+    def test_a_jump_the_series_often_makes_is_familiar(self):
+        """p75 of c1 jumps by +12 every 19th day (a batch of late rows; no fixed weekday):
+        the same jump on the newest day is not paged, while it pages on a series that
+        never jumped."""
+        weekly = [p for i, p in enumerate(self.parts) if i % 19 == 3 and p != self.last]
+        assert self.last not in weekly
+        fresh = _jump(self.history, [self.last], "c1", "p75", 12.0)
+        assert self._verdict(fresh).severity >= Severity.WARNING
+        recurring = _jump(fresh, weekly, "c1", "p75", 12.0)
+        assert self._verdict(recurring).severity < Severity.WARNING
+
+    def test_familiar_only_the_same_way(self):
+        """The recurring jumps are upwards: a smaller jump downwards still pages."""
+        weekly = [p for i, p in enumerate(self.parts) if i % 10 == 3 and p != self.last]
+        down = _jump(_jump(self.history, weekly, "c1", "p75", 20.0), [self.last], "c1", "p75",
+                     -15.0)
+        verdict = self._verdict(down)
+        assert verdict.severity >= Severity.WARNING
+        assert verdict.columns[0].column == "c1"
+
+    def test_a_fault_paged_critical_does_not_make_itself_familiar(self):
+        """The same unit change three times in a month: each is paged critical, because the
+        earlier ones were critical and so calibrate nothing after them."""
+        days = [self.parts[-25], self.parts[-12], self.last]
+        broken = _jump(self.history, days, "c2", "mean", 120.0)
+        verdicts = {v.partition: v for v in RobustDetector().backtest(broken)}
+        assert all(verdicts[d].severity == Severity.CRITICAL for d in days)
+        fitted = RobustDetector().fit(broken[broken["partition"] < self.last])
+        assert fitted.judge(broken[broken["partition"] == self.last])[0].severity == \
+            Severity.CRITICAL

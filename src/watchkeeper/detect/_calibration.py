@@ -6,14 +6,17 @@ scores are not comparable across series (a zero-inflated quantile leaps by 10^4 
 every rainy day, a mean of 10,000 rows never moves by 5), so thresholds on ``z``
 cannot promise any false-alarm rate. Here they become tail probabilities:
 
-1. **Per series, out of sample (conformal).** A series' own scores over the last
+1. **Per series, out of sample (conformal).** A series' own deviations over the last
    ``window`` judged partitions are its calibration set ``C`` (causal: each was
-   computed before the partition it scores). A new score beaten by ``k >= 1`` of
-   them has ``p = (k + 1) / (n + 1)``: nothing the series did in the window is
-   surprising, however large it is in noise units.
-2. **Beyond the calibration set, a Pareto tail.** A score above every one of them
-   has ``p = 1 / (n + 1) x (a / z) ** tail_index``, anchored at ``a``, the largest
-   calibration score (at least :data:`ANCHOR`, the noise level of a score).
+   computed before the partition it scores), in the statistic's own unit and on the
+   same side. A new deviation reached by ``k >= RECUR`` of them has
+   ``p = (k + 1) / (n + 1)``; just beyond the ``RECUR``-th largest ``d`` (up to
+   ``NEAR_REACH`` times as far) ``p >= RECUR / (n + 1) x (d / z) ** tail_index``.
+   Cells paged critical leave the calibration sets after them.
+2. **Beyond the calibration set, a Pareto tail.** Otherwise
+   ``p = rate x (a / z) ** tail_index``, anchored at ``a``, the series'
+   :data:`ROBUST_RANK`-th largest calibration score (at least :data:`ANCHOR`, the noise
+   level of a score), ``rate`` the table's pooled rate of exceeding anchors.
 3. **Point masses.** A series whose noise scale is zero (its window took one value
    and nothing sets a sampling floor: a 0/1 flag, a zero-inflated quantile in a dry
    month) can only say "a value not seen in ``n`` partitions": ``p >= 1 / (n + 1)``.
@@ -100,7 +103,9 @@ def partition_flags(grid, window: int) -> np.ndarray:
     lo = np.clip(at - window, 0, None)
     cum_mixed = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(mixed, axis=0)])
     cum_known = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(known, axis=0)])
-    clean = (cum_mixed[at] - cum_mixed[lo] == 0) & (cum_known[at] - cum_known[lo] > 0)
+    # A few odd partitions (a fault in the window) do not make a flag a proportion.
+    clean = (cum_mixed[at] - cum_mixed[lo] < ROBUST_RANK) &                               \
+        (cum_known[at] - cum_known[lo] - (cum_mixed[at] - cum_mixed[lo]) >= 2 * ROBUST_RANK)
     return clean & whole & fraction[None, :]
 
 
@@ -114,6 +119,10 @@ TAIL_INDEX = 3.0  # the Pareto index of scores beyond their series' anchors
 # Critical: a deviation twice as far beyond the series' anchor as one that warns, so
 # 8 times less likely (3 bits more surprising) than the budget allows.
 CRITICAL_FACTOR = 2.0 ** -TAIL_INDEX
+RECUR = 2  # deviations at least as far, the same way, in this many partitions of the
+# window make one familiar: its probability is the share of the window that went as far
+NEAR_REACH = 2.0  # how far beyond a familiar deviation the familiar tail reaches
+EXCLUSION_REACH = 2  # windows before the first judged partition whose critical cells count
 ROBUST_RANK = 6  # the anchor is a series' 6th largest score (a tenth of a 56-window):
 # five odd partitions in the window (an outage and its recovery) move nothing
 
@@ -160,13 +169,19 @@ class PooledTail:
 
 
 def tail_probabilities(z: np.ndarray, point_mass: np.ndarray, calibrating: np.ndarray,
-                       rows: np.ndarray, window: int, min_calibration: int
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+                       rows: np.ndarray, window: int, min_calibration: int,
+                       scale: np.ndarray | None = None, side: np.ndarray | None = None,
+                       critical: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
     """Per (row of ``rows``, series): the tail probability of its score.
 
     ``z`` (T x S) holds the scores of every row the calibration sets read;
     ``calibrating`` (T,) says which rows may calibrate (observed, judged, not excluded,
     not a calendar day). ``point_mass`` (T x S) marks cells whose scale was zero.
+    ``scale`` (T x S), when given, puts the calibration sets in the statistic's own unit:
+    past deviations are compared with today's as they were, whatever noise scale each
+    was scored with (a series whose scale swings with the share of odd partitions in its
+    window keeps one yardstick). ``side`` (T x S, the sign of each deviation) keeps only
+    the deviations that went the same way.
     Returns ``p``, the anchor and the calibration size as (len(rows) x S) arrays, and
     per row the pooled tail it was judged with. ``p`` is 1 where the score is at most
     :data:`ANCHOR` or fewer than ``min_calibration`` scores calibrate it.
@@ -191,44 +206,75 @@ def tail_probabilities(z: np.ndarray, point_mass: np.ndarray, calibrating: np.nd
     exceeds = z[cal_r, cal_s] > np.fmax(np.nan_to_num(top, nan=ANCHOR), ANCHOR)
     per_row_known = known.sum(axis=1)
     per_row_exceed = np.bincount(cal_r[exceeds], minlength=total)
-    tails = [PooledTail.fit_counts(per_row_exceed[max(0, r - window):r],
-                                   per_row_known[max(0, r - window):r]) for r in rows]
-    flagged_r, flagged_s = np.nonzero((z[rows] > ANCHOR) & (n >= min_calibration))
-    if flagged_r.size == 0:
-        return p, anchor, n, tails
-    t_idx = rows[flagged_r]
-    score = z[t_idx, flagged_s]
-    top, beaten = _window(usable, t_idx, flagged_s, window, score)
-    top = np.fmax(np.nan_to_num(top, nan=ANCHOR), ANCHOR)
-    beaten = np.where(beaten >= ROBUST_RANK, beaten, 0)
-    size = n[flagged_r, flagged_s]
-    ratio = score / top
-    pooled = np.empty(flagged_r.size)
-    for i in np.unique(flagged_r):
-        sel = flagged_r == i
-        pooled[sel] = tails[i].survival(ratio[sel])
-    value = np.where(beaten >= 1, (beaten + 1.0) / (size + 1.0), pooled)
-    flat = point_mass[t_idx, flagged_s]
-    value = np.where(flat, np.fmax(value, 1.0 / (size + 1.0)), value)
-    p[flagged_r, flagged_s] = np.clip(value, 0.0, 1.0)
-    anchor[flagged_r, flagged_s] = top
+
+    def _tail_at(r: int) -> PooledTail:
+        return PooledTail.fit_counts(per_row_exceed[max(0, r - window):r],
+                                     per_row_known[max(0, r - window):r])
+
+    tails = [_tail_at(int(r)) for r in rows]
+    if scale is not None:
+        with np.errstate(invalid="ignore"):
+            history = np.where(np.isfinite(scale) & (scale > 0), usable * scale, np.nan)
+    else:
+        history = usable.copy()
+    unit = scale if scale is not None else np.ones_like(z)
+    hot = (z > ANCHOR) & (n_all >= min_calibration)
+    position = {int(r): i for i, r in enumerate(rows)}
+    # In time order: the partitions of the windows before the first judged one (whose
+    # critical cells must be known), then the judged ones, a partition's cells together.
+    lead = [r for r in range(max(0, int(rows.min()) - EXCLUSION_REACH * window),
+                             int(rows.min())) if calibrating[r] and hot[r].any()]
+    for r in lead + [int(r) for r in rows]:
+        cells = np.flatnonzero(hot[r])
+        if cells.size == 0:
+            continue
+        at_r = np.full(cells.size, r)
+        now = unit[r, cells]
+        score = z[r, cells]
+        top, beaten = _window(history, at_r, cells, window, score * now, side)
+        near = _window(history, at_r, cells, window, score * now, side, RECUR)[0] / now
+        top = np.fmax(np.nan_to_num(top / now, nan=ANCHOR), ANCHOR)
+        beaten = np.where(beaten >= RECUR, beaten, 0)
+        size = n_all[r, cells]
+        tail = tails[position[r]] if r in position else _tail_at(r)
+        value = np.where(beaten >= 1, (beaten + 1.0) / (size + 1.0),
+                         tail.survival(score / top))
+        # Just beyond what the series did RECUR times (up to NEAR_REACH times as far): the
+        # share of the window that went that far, thinning out as the tail does (a storm a
+        # little heavier than the last). Farther, the tail from the anchor.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            just_beyond = RECUR / (size + 1.0) * np.fmax(score / near, 1.0) ** -TAIL_INDEX
+        within = np.isfinite(near) & (near > ANCHOR) & (score <= NEAR_REACH * near)
+        value = np.where(within, np.fmax(value, just_beyond), value)
+        value = np.where(point_mass[r, cells], np.fmax(value, 1.0 / (size + 1.0)), value)
+        value = np.clip(value, 0.0, 1.0)
+        if r in position:
+            p[position[r], cells] = value
+            anchor[position[r], cells] = top
+        if calibrating[r] and critical > 0:  # paged critical: calibrates nothing after it
+            tests = tail.tests((n_all[r] >= min_calibration).sum())
+            history[r, cells[value * tests <= critical]] = np.nan
     return p, anchor, n, tails
 
 
 def _window(usable: np.ndarray, t_idx: np.ndarray, series: np.ndarray, window: int,
-            score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per cell (row ``t_idx[i]``, series ``series[i]``): the :data:`ROBUST_RANK`-th
-    largest calibrating score of the ``window`` rows before it (NaN if fewer), and how
-    many of them are at least ``score[i]``."""
+            score: np.ndarray, side: np.ndarray | None = None, rank: int = ROBUST_RANK
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell (row ``t_idx[i]``, series ``series[i]``): the ``rank``-th largest
+    calibrating score of the ``window`` rows before it (NaN if fewer), and how many of
+    them are at least ``score[i]``; with ``side``, of those that went the same way."""
     if t_idx.size == 0:
         return np.zeros(0), np.zeros(0, dtype=int)
     lags = t_idx[:, None] - np.arange(window, 0, -1)[None, :]
     history = np.where(lags >= 0, usable[np.clip(lags, 0, None), series[:, None]], np.nan)
+    if side is not None:
+        same = side[np.clip(lags, 0, None), series[:, None]] == side[t_idx, series][:, None]
+        history = np.where(same, history, np.nan)
     with np.errstate(invalid="ignore"):
         beaten = (history >= score[:, None]).sum(axis=1)
     filled = np.where(np.isfinite(history), history, -np.inf)
-    kth = np.partition(filled, window - ROBUST_RANK, axis=1)[:, window - ROBUST_RANK] \
-        if window >= ROBUST_RANK else np.full(len(t_idx), -np.inf)
+    kth = np.partition(filled, window - rank, axis=1)[:, window - rank] \
+        if window >= rank else np.full(len(t_idx), -np.inf)
     return np.where(np.isfinite(kth), kth, np.nan), beaten
 
 

@@ -196,16 +196,18 @@ class RobustDetector(BaseDetector):
         z[:, self._muted(grid)] = 0.0
         return z, center, scale, multipliers
 
-    def _calibration_scores(self) -> tuple[pd.DatetimeIndex, np.ndarray]:
-        """The scores of the fitted tail's last ``window`` partitions: the calibration sets
-        of the partitions :meth:`judge` will see (computed once, when fitting)."""
+    def _calibration_scores(self) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray,
+                                           np.ndarray]:
+        """The scores of the fitted tail's last partitions, with their noise scales and
+        the sides of their deviations: the calibration sets of the partitions
+        :meth:`judge` will see (computed once, when fitting)."""
         grid, _ = partition_offsets(self.grid_)
         holiday, _ = calendar_mask(grid.partitions, grid.granularity,
                                    check_calendar(self.calendar))
         # The calibration reads one window back; the patterns of co-movement, more.
         span = np.flatnonzero(grid.observed)[-self.window * CO_WINDOWS:]
-        z = self._scores(grid, span, self.excluded_, self.tolerance_, holiday)[0]
-        return grid.partitions[span], z[span]
+        z, center, scale, _ = self._scores(grid, span, self.excluded_, self.tolerance_, holiday)
+        return grid.partitions[span], z[span], scale[span], _sides(grid.values, center)[span]
 
     def _judge(self, grid: Grid, rows: np.ndarray, excluded, seen_before: int,
                tolerance: dict, cached: tuple | None = None) -> list[Verdict]:
@@ -225,10 +227,13 @@ class RobustDetector(BaseDetector):
         if cached is not None:
             span = rows
         z, center, scale, multipliers = self._scores(grid, span, excluded, tolerance, holiday)
+        side = _sides(grid.values, center)
         if cached is not None:
             at = grid.partitions.get_indexer(cached[0])
             keep = (at >= 0) & ~np.isin(at, rows)
             z[at[keep]] = cached[1][keep]
+            scale[at[keep]] = cached[2][keep]
+            side[at[keep]] = cached[3][keep]
         seen = seen_counts(grid.observed, seen_before)
         calibrating = grid.observed & (seen >= self.min_history) & ~holiday & \
             ~grid.partitions.isin(excluded)
@@ -237,7 +242,8 @@ class RobustDetector(BaseDetector):
                 point_masses(grid.statistics)[None, :]
         point_mass |= partition_flags(grid, self.window)
         p, anchor, n, tails = _calibration.tail_probabilities(
-            z, point_mass, calibrating, rows, self.window, self.min_history)
+            z, point_mass, calibrating, rows, self.window, self.min_history,
+            scale=scale, side=side, critical=rate * _calibration.CRITICAL_FACTOR)
         m = np.array([t.tests(k) for t, k in zip(tails, (n >= self.min_history).sum(axis=1))])
         scores = np.zeros(grid.values.shape)
         scores[rows] = _calibration.bits(p * m[:, None])
@@ -335,6 +341,12 @@ class RobustDetector(BaseDetector):
     def _windows(self) -> Windows:
         return Windows(self.level_window, self.trend_window, self.window,
                        getattr(self, "period_", None), self.min_history, int(self.shift_after))
+
+
+def _sides(values: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """The side of each deviation from its expectation: -1, 0 or +1 (0 where unknown)."""
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(np.sign(values - center))
 
 
 def _partners(grid) -> dict:
