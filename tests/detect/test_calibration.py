@@ -424,3 +424,33 @@ class TestFamiliarDeviations:
         fitted = RobustDetector().fit(broken[broken["partition"] < self.last])
         assert fitted.judge(broken[broken["partition"] == self.last])[0].severity == \
             Severity.CRITICAL
+
+
+class TestVolumeShare:
+    """The row count gets a quarter of the budget (weighted Bonferroni): rows lost are the
+    commonest fault, and one series among 80 would otherwise get 1/80 of it."""
+
+    def setup_method(self):
+        self.history = heavy_history(days=200, columns=12, seed=7)
+        self.last = self.history["partition"].max()
+
+    def test_rows_lost_page_with_the_volume_share_only(self):
+        lost = _jump(self.history, [self.last], "*", "row_count", -200.0)
+        plain = RobustDetector(volume_share=0).backtest(lost)[-1]
+        shared = RobustDetector().backtest(lost)[-1]
+        assert plain.severity < Severity.WARNING <= shared.severity
+        top = shared.columns[0]
+        assert (top.column, top.statistic) == ("*", "row_count")
+        assert not top.expected_low <= top.observed <= top.expected_high  # left its band
+
+    def test_a_drop_inside_the_band_does_not_warn(self):
+        """The band in an explanation is where the score stays below warning."""
+        lost = _jump(self.history, [self.last], "*", "row_count", -150.0)
+        verdict = RobustDetector().backtest(lost)[-1]
+        row = [e for e in verdict.columns if e.statistic == "row_count"][0]
+        assert row.expected_low <= row.observed and verdict.severity < Severity.WARNING
+
+    @pytest.mark.parametrize("share", [1.0, -0.1, "a quarter", True])
+    def test_a_bad_share_is_a_config_error(self, share):
+        with pytest.raises(ConfigError, match="volume_share"):
+            RobustDetector(volume_share=share).backtest(self.history)

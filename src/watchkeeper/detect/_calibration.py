@@ -171,7 +171,8 @@ class PooledTail:
 def tail_probabilities(z: np.ndarray, point_mass: np.ndarray, calibrating: np.ndarray,
                        rows: np.ndarray, window: int, min_calibration: int,
                        scale: np.ndarray | None = None, side: np.ndarray | None = None,
-                       critical: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+                       critical: float = 0.0, volume: np.ndarray | None = None,
+                       share: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
     """Per (row of ``rows``, series): the tail probability of its score.
 
     ``z`` (T x S) holds the scores of every row the calibration sets read;
@@ -253,7 +254,9 @@ def tail_probabilities(z: np.ndarray, point_mass: np.ndarray, calibrating: np.nd
             anchor[position[r], cells] = top
         if calibrating[r] and critical > 0:  # paged critical: calibrates nothing after it
             tests = tail.tests((n_all[r] >= min_calibration).sum())
-            history[r, cells[value * tests <= critical]] = np.nan
+            factor = multipliers(np.array([tests]), volume if volume is not None
+                                 else np.zeros(s, dtype=bool), share)[0, cells]
+            history[r, cells[value * factor <= critical]] = np.nan
     return p, anchor, n, tails
 
 
@@ -278,12 +281,28 @@ def _window(usable: np.ndarray, t_idx: np.ndarray, series: np.ndarray, window: i
     return np.where(np.isfinite(kth), kth, np.nan), beaten
 
 
-def warning_scores(anchor: np.ndarray, n: np.ndarray, m: np.ndarray, tails: list,
+def multipliers(tests: np.ndarray, volume: np.ndarray, share: float) -> np.ndarray:
+    """Per (row, series): the factor from a series' tail probability to the partition's
+    family-wise probability, a weighted Bonferroni over each row's ``tests`` effective
+    tests. The table's row count (``volume``) gets ``share`` of the budget, since rows lost
+    are the commonest fault; the other series share the rest. ``share`` 0: all alike."""
+    tests = np.asarray(tests, dtype=float)[:, None]
+    volume = np.asarray(volume, dtype=bool)
+    if share <= 0 or not volume.any():
+        return np.repeat(tests, len(volume), axis=1)
+    return np.where(volume[None, :], 1.0 / share, tests / (1.0 - share))
+
+
+def warning_scores(anchor: np.ndarray, n: np.ndarray, factor: np.ndarray, tails: list,
                    rate: float) -> np.ndarray:
     """The score at which each series would reach the warning level: its band's half-width
-    in noise units (``inf`` where too little history calibrates it)."""
+    in noise units (``inf`` where too little history calibrates it). ``factor`` is
+    :func:`multipliers`."""
     out = np.empty(anchor.shape)
     for i, tail in enumerate(tails):
-        ratio = tail.quantile(rate / tail.tests(m[i]))
-        out[i] = anchor[i] * max(ratio, 1.0)
+        target = rate / factor[i]
+        with np.errstate(divide="ignore"):
+            ratio = np.where(target >= tail.rate, 1.0,
+                             (target / tail.rate) ** (-1.0 / tail.index))
+        out[i] = anchor[i] * np.fmax(ratio, 1.0)
     return np.where(n > 0, out, np.inf)

@@ -13,7 +13,7 @@ from . import _calibration
 from ._calendar import calendar_expected, calendar_mask, check_calendar
 from ._calibration import partition_flags, point_masses
 from ._order import capped as order_capped
-from ._causes import CALENDAR, CO_WINDOWS, SHIFT, cause_of, co_moved
+from ._causes import CALENDAR, CO_WINDOWS, SHIFT, TABLE, cause_of, co_moved
 from ._features import (check_top_values, null_partners, poisson_capped, top_features,
                         with_null_gaps, with_uniqueness)
 from ._grid import (Grid, check_history, combine, infer_granularity, partition_offsets, spreads,
@@ -45,6 +45,8 @@ class RobustDetector(BaseDetector):
     page_shifts: also page real-world shifts (many columns moving together with no
         sign of a fault); by default they are recorded as info.
     shift_columns: columns that must move at once, with no sign of a fault, for a shift.
+    volume_share: the share of the budget given to the table's row count (rows lost are
+        the commonest fault); the other series share the rest. 0: every series alike.
     level_window: partitions the plain forecast takes the median of.
     trend_window: recent residuals whose median corrects a trend's lag.
     window: partitions the noise scale and the calibration are learned from.
@@ -60,6 +62,7 @@ class RobustDetector(BaseDetector):
 
     def __init__(self, false_alarms="1 per 90", calendar: str | None = None, mute=(),
                  page_shifts: bool = False, shift_columns: int = 3,
+                 volume_share: float = 0.25,
                  level_window: int = 7, trend_window: int = 14, window: int = 56,
                  min_history: int = 14, seasonality="auto", max_excluded: float = 0.5,
                  max_explanations: int = 10, granularity: str = "auto",
@@ -69,6 +72,7 @@ class RobustDetector(BaseDetector):
         self.mute = mute
         self.page_shifts = page_shifts
         self.shift_columns = shift_columns
+        self.volume_share = volume_share
         self.level_window = level_window
         self.trend_window = trend_window
         self.window = window
@@ -241,14 +245,18 @@ class RobustDetector(BaseDetector):
             point_mass = (scale <= (1e-9 + 1e-4 * np.abs(center)) * (1 + 1e-6)) & \
                 point_masses(grid.statistics)[None, :]
         point_mass |= partition_flags(grid, self.window)
+        volume = (grid.columns == TABLE) & (grid.statistics == "row_count")
+        share = float(self.volume_share)
         p, anchor, n, tails = _calibration.tail_probabilities(
             z, point_mass, calibrating, rows, self.window, self.min_history,
-            scale=scale, side=side, critical=rate * _calibration.CRITICAL_FACTOR)
+            scale=scale, side=side, critical=rate * _calibration.CRITICAL_FACTOR,
+            volume=volume, share=share)
         m = np.array([t.tests(k) for t, k in zip(tails, (n >= self.min_history).sum(axis=1))])
         scores = np.zeros(grid.values.shape)
-        scores[rows] = _calibration.bits(p * m[:, None])
+        factor = _calibration.multipliers(m, volume, share)
+        scores[rows] = _calibration.bits(p * factor)
         half = np.full(grid.values.shape, np.inf)
-        half[rows] = _calibration.warning_scores(anchor, n, m, tails, rate) * scale[rows]
+        half[rows] = _calibration.warning_scores(anchor, n, factor, tails, rate) * scale[rows]
         judged = verdicts(grid, rows, scores, center, half, seen,
                           min_history=self.min_history, levels=levels,
                           max_explanations=self.max_explanations, tolerance=multipliers,
@@ -318,6 +326,11 @@ class RobustDetector(BaseDetector):
                 for m in (self.mute or ())):
             raise ConfigError(f"mute {self.mute!r} must be a list of columns ('price') or "
                               "column.statistic pairs ('price.p99')")
+        share = self.volume_share
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or \
+                not 0.0 <= float(share) < 1.0:
+            raise ConfigError(f"volume_share {share!r} must be a number in [0, 1), e.g. 0.25 "
+                              "(a quarter of the false-alarm budget for the row count)")
         return levels
 
     def _derived(self, frame: pd.DataFrame, tops: pd.DataFrame | None, excluded) -> pd.DataFrame:
