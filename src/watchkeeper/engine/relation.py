@@ -17,6 +17,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import sqlglot as sg
 
 from ..errors import PartitionColumnError
 from . import duck, row_hash
@@ -29,6 +30,7 @@ from .types import ColumnInfo, Granularity, Kind
 
 _TRUNCATE_UNIT = {Granularity.HOUR: "h", Granularity.DAY: "D", Granularity.WEEK: "W"}
 _PARTITION = "wk_partition"
+_SOURCE = "wk_source"  # the alias of a wide source's query inside each batch's (_narrowed)
 
 
 def internal_name(base: str, taken: Sequence[str]) -> str:
@@ -88,6 +90,7 @@ class Relation:
         self.parquet_files = list(parquet_files)  # lets partition_counts read footers
         self._file_ranges: tuple[str, dict] | None = None  # (column, {file: (min, max)})
         self._subsets: dict[tuple[str, ...], ir.Table] = {}
+        self._compiled_sources: dict = {}  # a wide source's SQL, parsed once (_narrowed)
         self._int_ranges: dict[str, tuple[int, int]] | None = None
         self._file_int_ranges: dict[str, dict] = {}  # by path: what its footer bounds
         # The partition key's alias, never a user column's name.
@@ -184,14 +187,22 @@ class Relation:
         names = [column, *(c.name for c in columns if c.name != column)]
         if len(names) == len(table.columns):
             return table
-        narrow = table.select(*names)
         if self.backend not in _COMPILED_PROJECTION or len(table.columns) <= _WIDE * len(names):
-            return narrow
-        # Ibis resolves a projection against every field of its parent each time it
-        # compiles a query over it. On a wide source, the projection compiled once as
-        # the source of a table of its own (the SQL text Ibis wrote, and the schema
-        # Ibis computed): later queries see only these columns.
-        return table._find_backend().sql(self.sql(narrow), schema=narrow.schema())
+            return table.select(*names)
+        # Ibis resolves a projection against every field of its parent, both to build it
+        # and each time it compiles a query over it: on a wide source, work over all the
+        # columns for each batch of them. Instead, the source (restricted) is compiled
+        # once, and each batch is a table of its own over that query: its columns picked
+        # by sqlglot (identifiers quoted), its schema taken from the source's.
+        source = self._compiled_sources.get(table.op())
+        if source is None:
+            source = sg.parse_one(self.sql(table), read=self.backend)
+            self._compiled_sources = {table.op(): source}  # the batch of partitions at hand
+        query = sg.select(*(sg.column(name, quoted=True) for name in names)).from_(
+            source.subquery(_SOURCE))
+        schema = table.schema()
+        return table._find_backend().sql(query.sql(dialect=self.backend),
+                                         schema=ibis.schema({n: schema[n] for n in names}))
 
     def _in_runs(self, column: str, grain: Granularity, table: ir.Table,
                  runs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> ir.BooleanValue | None:
@@ -392,6 +403,11 @@ class Relation:
         rows (None: any size), on engines that run in this process (DuckDB), or None
         elsewhere (a server manages its own memory).
 
+        The fused query runs once per ``COLUMN_BATCH`` columns, one after the other, and
+        each holds the states of its own columns only: the largest of those batches
+        counts, not all of ``columns`` (on a wide table, counting them all cut the
+        partitions into batches that each ran every column's query again).
+
         Dominated by the quantile states: per numeric column, partition and DuckDB
         thread, a reservoir of ``QUANTILE_SAMPLE`` values, or every value of a
         partition small enough for exact quantiles, whichever is fewer, at about 16
@@ -401,17 +417,21 @@ class Relation:
         """
         if self.backend not in _SAMPLED_QUANTILES or self._duckdb is None:
             return None
-        numeric = sum(1 for c in columns if c.kind in (Kind.NUMERIC, Kind.FLOAT))
-        names = {c.name for c in columns}
         values = QUANTILE_SAMPLE if rows is None else min(rows, QUANTILE_SAMPLE)
-        # plus the bit strings of integers too wide for a histogram
-        # (aggregates._distinct_by_bits)
         ranges = self.small_integer_ranges()
-        bits = sum((high - low + 1) // 8 for name, (low, high) in ranges.items()
-                   if high - low >= HISTOGRAM_RANGE and name in names)
+
+        def held(chunk: Sequence[ColumnInfo]) -> int:
+            numeric = sum(1 for c in chunk if c.kind in (Kind.NUMERIC, Kind.FLOAT))
+            names = {c.name for c in chunk}
+            # plus the bit strings of integers too wide for a histogram
+            # (aggregates._distinct_by_bits)
+            bits = sum((high - low + 1) // 8 for name, (low, high) in ranges.items()
+                       if high - low >= HISTOGRAM_RANGE and name in names)
+            return numeric * values * 16 + bits
+
         threads = int(self._duckdb.con.execute(
             "SELECT current_setting('threads')").fetchone()[0])
-        return (numeric * values * 16 + bits) * max(1, threads)
+        return max(held(chunk) for chunk in _chunks(columns)) * max(1, threads)
 
     def aggregate_states(self, column: str, grain: Granularity, columns: Sequence[ColumnInfo],
                          quantiles: Sequence[float],
