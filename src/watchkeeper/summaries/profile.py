@@ -238,8 +238,8 @@ def _batches(todo: list[pd.Timestamp], state_bytes: int | None) -> list[list[pd.
 
     A fused query keeps its states (a 4,096-value quantile sample per numeric
     column of its batch of columns, per partition, per thread on DuckDB) until it
-    ends: a first profile of
-    years of daily partitions would hold them all at once. Batches of consecutive
+    ends: a first profile of years of daily partitions would hold them all at once.
+    Batches of consecutive
     partitions bound that; each reads only its own files where Parquet footers
     allow, and engines that run elsewhere (``state_bytes`` None) take one batch.
     """
