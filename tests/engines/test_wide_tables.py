@@ -149,3 +149,54 @@ def test_odd_column_names_survive_the_compiled_projection(monkeypatch):
     batched = watchkeeper.profile(frame, partition_column="ts").statistics
     assert {'we"ird', "a b", "Ünï", "MiXed", "select"} <= set(batched["column"])
     pd.testing.assert_frame_equal(batched, whole)
+
+
+def _alike(rows: int = 400) -> pd.DataFrame:
+    """Several columns of each kind, with NULLs, NaN and infinities, odd names."""
+    rng = np.random.default_rng(11)
+    ts = pd.Series(pd.Timestamp("2024-03-01") + pd.to_timedelta(np.arange(rows) * 23, unit="min"))
+    frame = {"ts": ts}
+    for k in range(4):
+        values = rng.normal(k, 3, rows)
+        values[rng.random(rows) < 0.1] = np.nan
+        values[rng.random(rows) < 0.02] = np.inf
+        frame[f"f{k}"] = values
+        frame[f"i{k}"] = pd.array(rng.integers(-5 * (k + 1), 40 * (k + 1), rows), dtype="Int64")
+        frame[f"i{k}"][rng.random(rows) < 0.1] = pd.NA
+        frame[f"w{k}"] = rng.integers(-10**12, 10**12, rows)
+        frame[f"s{k}"] = rng.choice(["a", "bb", "", "ccc"], rows)
+        frame[f"b{k}"] = rng.random(rows) < 0.3
+        frame[f"t{k}"] = ts + pd.to_timedelta(rng.integers(0, 10**6, rows), unit="s")
+        frame[f"d{k}"] = (ts - pd.to_timedelta(rng.integers(0, 900, rows), unit="D")).dt.date
+    frame['we"ird name'] = frame["f0"] * 2
+    return pd.DataFrame(frame)
+
+
+@pytest.mark.parametrize("as_file", [False, True], ids=["frame", "parquet"])
+@pytest.mark.parametrize("top_k", [0, 10])
+def test_alike_columns_sharing_their_sql_give_what_ibis_builds(tmp_path, monkeypatch,
+                                                               as_file, top_k):
+    """On DuckDB, alike columns share the SQL Ibis compiled for the first of them,
+    renamed: every statistic equals the query Ibis builds for each column itself."""
+    frame = _alike()
+    source = frame
+    if as_file:  # Parquet footers: integers bounded to their own small ranges
+        source = str(tmp_path / "alike.parquet")
+        frame.to_parquet(source)
+    shared = []
+    real = relation._shared_sql
+
+    def spy(*args):
+        found = real(*args)
+        shared.append(found is not None)
+        return found
+
+    monkeypatch.setattr(relation, "_shared_sql", spy)
+    ours = watchkeeper.profile(source, partition_column="ts", top_k=top_k)
+    assert shared and all(shared)
+    monkeypatch.setattr(relation, "_SHARED_SQL", set())
+    ibis_built = watchkeeper.profile(source, partition_column="ts", top_k=top_k)
+    assert len(shared) == 1  # the second run built every column with Ibis
+    pd.testing.assert_frame_equal(ours.statistics, ibis_built.statistics)
+    pd.testing.assert_frame_equal(ours.top_values, ibis_built.top_values)
+    assert len(ours.statistics) > 30 * 4 * len(ours.partitions)
