@@ -163,7 +163,8 @@ def _alike(rows: int = 400) -> pd.DataFrame:
         frame[f"f{k}"] = values
         frame[f"i{k}"] = pd.array(rng.integers(-5 * (k + 1), 40 * (k + 1), rows), dtype="Int64")
         frame[f"i{k}"][rng.random(rows) < 0.1] = pd.NA
-        frame[f"w{k}"] = rng.integers(-10**12, 10**12, rows)
+        frame[f"w{k}"] = rng.integers(-10**12, 10**12, rows)  # squares past a BIGINT
+        frame[f"m{k}"] = rng.integers(-10**6 * (k + 1), 10**6, rows)  # not small; squares fit
         frame[f"s{k}"] = rng.choice(["a", "bb", "", "ccc"], rows)
         frame[f"b{k}"] = rng.random(rows) < 0.3
         frame[f"t{k}"] = ts + pd.to_timedelta(rng.integers(0, 10**6, rows), unit="s")

@@ -529,8 +529,12 @@ class Relation:
         alike: list[tuple[int, ColumnInfo, list[str], tuple]] = []
         for item in wanted:
             i, info, _, names = item
-            sig = (info.kind, info.dtype, ctx.integer_bounds.get(info.name), tuple(names),
-                   info.name == column)
+            bounds = ctx.integer_bounds.get(info.name)
+            if bounds is not None and bounds[1] - bounds[0] >= SMALL_INTEGER_RANGE:
+                # Only a small range's bounds are written into its SQL (aggregates: bits,
+                # histogram); whether wider ones' squares fit shows in the states' names.
+                bounds = None
+            sig = (info.kind, info.dtype, bounds, tuple(names), info.name == column)
             alike.append((i, info, names, first.setdefault(sig, item)))
         full = None
         if self.backend in _SHARED_SQL and len(first) < len(wanted):
