@@ -27,9 +27,7 @@ def profile(
     spec = resolve_table(target, partition_column, granularity, project)
     result, elapsed = profile_spec(spec, project, _store(project), fmt, full_refresh)
     if fmt is Format.json:
-        out = sys.stdout
-        for record in result.records():
-            out.write(json.dumps(record) + "\n")
+        sys.stdout.writelines(json.dumps(record) + "\n" for record in result.records())
         return
     render.profile_result(result, elapsed)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .._util import first_line
@@ -55,14 +56,23 @@ class ProfileResult:
     def records(self):
         """The refreshed statistics as JSON-ready dicts (the ``--format json`` lines)."""
         fmt = self.granularity.format
-        for row in self.statistics.itertuples(index=False):
-            value = row.value
-            if value is not None and pd.isna(value):
+        stats = self.statistics
+        # Plain Python lists, each partition formatted once: on a wide table, hundreds of
+        # thousands of rows, where pandas' row tuples and a Timestamp per row cost more
+        # than writing the JSON.
+        starts, where = np.unique(stats["partition"].to_numpy(), return_inverse=True)
+        texts = [fmt(pd.Timestamp(start)) for start in starts]
+        for i, column, statistic, value in zip(
+                where.tolist(), stats["column"].to_numpy(dtype=object).tolist(),
+                stats["statistic"].to_numpy(dtype=object).tolist(), stats["value"].tolist()):
+            if value is None:
+                pass
+            elif value != value if type(value) is float else pd.isna(value):
                 value = None
-            elif value is not None and row.statistic in COUNT_STATISTICS:
+            elif statistic in COUNT_STATISTICS:
                 value = int(value)
-            yield {"partition": fmt(row.partition), "column": row.column,
-                   "statistic": row.statistic, "value": value}
+            yield {"partition": texts[i], "column": column, "statistic": statistic,
+                   "value": value}
         for partition in self.refreshed:
             yield {"partition": fmt(partition), "column": "*", "statistic": "schema_fingerprint",
                    "value": self.fingerprint}
@@ -227,8 +237,9 @@ def _batches(todo: list[pd.Timestamp], state_bytes: int | None) -> list[list[pd.
     """The partitions to summarize, in batches whose aggregate states fit the budget.
 
     A fused query keeps its states (a 4,096-value quantile sample per numeric
-    column, per partition, per thread on DuckDB) until it ends: a first profile of
-    years of daily partitions would hold them all at once. Batches of consecutive
+    column of its batch of columns, per partition, per thread on DuckDB) until it
+    ends: a first profile of years of daily partitions would hold them all at once.
+    Batches of consecutive
     partitions bound that; each reads only its own files where Parquet footers
     allow, and engines that run elsewhere (``state_bytes`` None) take one batch.
     """
