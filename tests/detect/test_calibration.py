@@ -384,7 +384,7 @@ def _jump(history: pd.DataFrame, days, column: str, statistic: str, by: float) -
 
 class TestFamiliarDeviations:
     """The calibration set of a series: past deviations in the statistic's own unit, the
-    same way; two at least as far make a deviation familiar."""
+    same way; two at least as far make a deviation familiar, unless they were paged."""
 
     def setup_method(self):
         self.history = heavy_history(days=160, columns=6, seed=4)
@@ -416,7 +416,7 @@ class TestFamiliarDeviations:
 
     def test_a_fault_paged_critical_does_not_make_itself_familiar(self):
         """The same unit change three times in a month: each is paged critical, because the
-        earlier ones were critical and so calibrate nothing after them."""
+        earlier ones were paged and so calibrate nothing after them."""
         days = [self.parts[-25], self.parts[-12], self.last]
         broken = _jump(self.history, days, "c2", "mean", 120.0)
         verdicts = {v.partition: v for v in RobustDetector().backtest(broken)}
@@ -454,3 +454,20 @@ class TestVolumeShare:
     def test_a_bad_share_is_a_config_error(self, share):
         with pytest.raises(ConfigError, match="volume_share"):
             RobustDetector(volume_share=share).backtest(self.history)
+
+    def test_paged_deviations_leave_the_calibration_set(self):
+        """Unit level: a series that leapt to 8 noise units twice; a third leap is familiar
+        (the share of the window that went as far) unless the earlier two were paged."""
+        from watchkeeper.detect._calibration import tail_probabilities
+
+        rng = np.random.default_rng(0)
+        z = rng.uniform(0.0, 2.0, (100, 3))
+        z[[60, 75, 90], 0] = 8.0
+        args = (z, np.zeros_like(z, dtype=bool), np.ones(100, dtype=bool), np.arange(20, 100),
+                56, 14)
+        kept = tail_probabilities(*args, scale=np.ones_like(z), side=np.ones_like(z))[0]
+        paged = tail_probabilities(*args, scale=np.ones_like(z), side=np.ones_like(z),
+                                   paged=0.5)[0]
+        assert kept[90 - 20, 0] == pytest.approx(3 / 57)   # two of 56 went as far
+        assert paged[60 - 20, 0] < 0.5 / 3                  # the first leap was paged...
+        assert paged[90 - 20, 0] < kept[90 - 20, 0] / 10    # ...so the third is a surprise

@@ -12,7 +12,7 @@ cannot promise any false-alarm rate. Here they become tail probabilities:
    same side. A new deviation reached by ``k >= RECUR`` of them has
    ``p = (k + 1) / (n + 1)``; just beyond the ``RECUR``-th largest ``d`` (up to
    ``NEAR_REACH`` times as far) ``p >= RECUR / (n + 1) x (d / z) ** tail_index``.
-   Cells paged critical leave the calibration sets after them.
+   Cells the detector paged leave the calibration sets after them.
 2. **Beyond the calibration set, a Pareto tail.** Otherwise
    ``p = rate x (a / z) ** tail_index``, anchored at ``a``, the series'
    :data:`ROBUST_RANK`-th largest calibration score (at least :data:`ANCHOR`, the noise
@@ -122,7 +122,7 @@ CRITICAL_FACTOR = 2.0 ** -TAIL_INDEX
 RECUR = 2  # deviations at least as far, the same way, in this many partitions of the
 # window make one familiar: its probability is the share of the window that went as far
 NEAR_REACH = 2.0  # how far beyond a familiar deviation the familiar tail reaches
-EXCLUSION_REACH = 2  # windows before the first judged partition whose critical cells count
+EXCLUSION_REACH = 2  # windows before the first judged partition whose paged cells count
 ROBUST_RANK = 6  # the anchor is a series' 6th largest score (a tenth of a 56-window):
 # five odd partitions in the window (an outage and its recovery) move nothing
 
@@ -171,7 +171,7 @@ class PooledTail:
 def tail_probabilities(z: np.ndarray, point_mass: np.ndarray, calibrating: np.ndarray,
                        rows: np.ndarray, window: int, min_calibration: int,
                        scale: np.ndarray | None = None, side: np.ndarray | None = None,
-                       critical: float = 0.0, volume: np.ndarray | None = None,
+                       paged: float = 0.0, volume: np.ndarray | None = None,
                        share: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
     """Per (row of ``rows``, series): the tail probability of its score.
 
@@ -222,7 +222,7 @@ def tail_probabilities(z: np.ndarray, point_mass: np.ndarray, calibrating: np.nd
     hot = (z > ANCHOR) & (n_all >= min_calibration)
     position = {int(r): i for i, r in enumerate(rows)}
     # In time order: the partitions of the windows before the first judged one (whose
-    # critical cells must be known), then the judged ones, a partition's cells together.
+    # paged cells must be known), then the judged ones, a partition's cells together.
     lead = [r for r in range(max(0, int(rows.min()) - EXCLUSION_REACH * window),
                              int(rows.min())) if calibrating[r] and hot[r].any()]
     for r in lead + [int(r) for r in rows]:
@@ -252,11 +252,11 @@ def tail_probabilities(z: np.ndarray, point_mass: np.ndarray, calibrating: np.nd
         if r in position:
             p[position[r], cells] = value
             anchor[position[r], cells] = top
-        if calibrating[r] and critical > 0:  # paged critical: calibrates nothing after it
+        if calibrating[r] and paged > 0:  # paged: calibrates nothing after it
             tests = tail.tests((n_all[r] >= min_calibration).sum())
             factor = multipliers(np.array([tests]), volume if volume is not None
                                  else np.zeros(s, dtype=bool), share)[0, cells]
-            history[r, cells[value * factor <= critical]] = np.nan
+            history[r, cells[value * factor <= paged]] = np.nan
     return p, anchor, n, tails
 
 

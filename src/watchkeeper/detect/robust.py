@@ -249,7 +249,7 @@ class RobustDetector(BaseDetector):
         share = float(self.volume_share)
         p, anchor, n, tails = _calibration.tail_probabilities(
             z, point_mass, calibrating, rows, self.window, self.min_history,
-            scale=scale, side=side, critical=rate * _calibration.CRITICAL_FACTOR,
+            scale=scale, side=side, paged=rate,
             volume=volume, share=share)
         m = np.array([t.tests(k) for t, k in zip(tails, (n >= self.min_history).sum(axis=1))])
         scores = np.zeros(grid.values.shape)
