@@ -11,7 +11,7 @@ PIP    := PIP_NO_PYTHON_VERSION_WARNING=1 $(PY) -m pip install $(PIP_QUIET) -c c
 
 $(VENV)/.core: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[demo,server]'
+	$(PIP) -e '.[demo,server,pipelines]'
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.core
@@ -22,8 +22,11 @@ install: $(VENV)/.core
 
 dev: $(VENV)/.dev
 
+# The monitoring loop, then the retraining story (gated runs, moving windows, shadow to
+# champion, delayed labels, lineage) in its own project beside it.
 demo: $(VENV)/.core
 	$(VENV)/bin/wk demo --workdir demo-workspace
+	$(VENV)/bin/wk demo --pipeline --workdir demo-workspace/pipeline
 
 test: $(VENV)/.dev
 	$(PY) -m pytest -q

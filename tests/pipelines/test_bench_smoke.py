@@ -23,7 +23,8 @@ class TestPipelineBenchmark:
         assert pipeline_overhead.main(["--days", "10", "--rows-per-day", "50", "--trees", "3",
                                        "--log-rows", "500", "--repeat", "1", "--json"]) == 0
         found = json.loads(capsys.readouterr().out)
-        assert found["run"]["plain_s"] > 0 and found["run"]["ratio"] > 0
+        assert found["run"]["baseline_wall_s"] > 0 and found["run"]["ratio"] > 0
+        assert found["run"]["repeat"] == 1 and found["run"]["cpu_ratio"] > 0
         assert found["log"]["rows"] == 500 and found["log"]["ratio"] > 0
 
 

@@ -45,9 +45,10 @@ class Calibration:
         return np.clip(np.interp(s, self.thresholds, self.probabilities), 0.0, 1.0)
 
 
-def fit_calibration(model, X, y, method: str = "sigmoid") -> Calibration | None:
+def fit_calibration(model, X, y, method: str = "sigmoid", proba=None) -> Calibration | None:
     """The score-to-probability map of a binary classifier on labelled rows ``(X, y)``;
-    None for other models or when ``y`` holds one class only."""
+    None for other models or when ``y`` holds one class only. ``proba``: the model's
+    ``predict_proba(X)`` if already made."""
     from sklearn.isotonic import IsotonicRegression
 
     classes = getattr(model, "classes_", None)
@@ -56,7 +57,7 @@ def fit_calibration(model, X, y, method: str = "sigmoid") -> Calibration | None:
     positive = np.asarray(y) == classes[1]
     if len(positive) < 2 or positive.all() or not positive.any():
         return None
-    score = np.asarray(model.predict_proba(X))[:, 1]
+    score = np.asarray(model.predict_proba(X) if proba is None else proba)[:, 1]
     grid = np.linspace(0.0, 1.0, 201)
     if method == "isotonic":
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(score,

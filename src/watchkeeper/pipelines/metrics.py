@@ -24,13 +24,18 @@ class Metric:
 
     def score(self, model, X, y) -> float:
         """The metric of ``model`` on ``(X, y)``; NaN where it is undefined (one class only)."""
+        if len(y) == 0:
+            return float("nan")
+        return self.score_outputs(Outputs.of(model, X, [self]), y)
+
+    def score_outputs(self, outputs: "Outputs", y) -> float:
+        """The metric of predictions already made (:class:`Outputs`) against labels ``y``."""
         from sklearn import metrics as m
 
         if len(y) == 0:
             return float("nan")
         if self.needs_proba:
-            proba = model.predict_proba(X)
-            classes = list(getattr(model, "classes_", range(proba.shape[1])))
+            proba, classes = outputs.proba, outputs.classes
             if self.name == "roc_auc":
                 if len(np.unique(y)) < 2:
                     return float("nan")
@@ -38,7 +43,7 @@ class Metric:
                     return float(m.roc_auc_score(y, proba[:, 1]))
                 return float(m.roc_auc_score(y, proba, multi_class="ovr", labels=classes))
             return float(m.log_loss(y, proba, labels=classes))
-        predicted = model.predict(X)
+        predicted = outputs.predicted
         if self.name == "rmse":
             return float(np.sqrt(m.mean_squared_error(y, predicted)))
         if self.name == "mae":
@@ -69,6 +74,30 @@ class Metric:
         if self.greater_is_better:
             return challenger >= champion + step and challenger > champion
         return challenger <= champion - step and challenger < champion
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """A model's predictions on some rows, made once for every metric (and, by
+    :meth:`take`, for every subset of those rows): labels or values, and the class
+    probabilities where a metric needs them."""
+
+    predicted: np.ndarray | None
+    proba: np.ndarray | None
+    classes: list | None
+
+    @classmethod
+    def of(cls, model, X, metrics) -> "Outputs":
+        predicted = model.predict(X) if any(not m.needs_proba for m in metrics) else None
+        proba = classes = None
+        if any(m.needs_proba for m in metrics):
+            proba = model.predict_proba(X)
+            classes = list(getattr(model, "classes_", range(proba.shape[1])))
+        return cls(predicted, proba, classes)
+
+    def take(self, mask) -> "Outputs":
+        return Outputs(None if self.predicted is None else self.predicted[mask],
+                       None if self.proba is None else self.proba[mask], self.classes)
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in (

@@ -27,6 +27,7 @@ from . import lineage
 from .data import Dataset, Inputs
 from .registry import Registry
 from .rollout import StageChange, auto_promote
+from .metrics import Outputs
 from .selection import Selection, per_partition, select
 from .spec import PipelineSpec, load_pipeline, project_for
 from .windows import plan_windows
@@ -81,6 +82,47 @@ def run(pipeline, project=None, *, selection: str | None = None, store=None,
     registry = registry if registry is not None else Registry(project)
     started = pd.Timestamp.utcnow().tz_localize(None).to_pydatetime()
     run_id = uuid.uuid4().hex[:16]
+    # One store connection for the gating and reading (dozens of reads and writes; opening
+    # DuckDB costs milliseconds each), released before the fit so others can use the store.
+    with store.session():
+        gated = _gate_and_load(spec, project, store, run_id, started)
+    if isinstance(gated, RunResult):
+        return gated
+    grain, base, skipped, train, evaluation, reads = gated
+    chosen = select(spec.selection, spec.build, spec.search.candidates(), spec.metric, train,
+                    evaluation, folds=spec.folds, eval_size=spec.eval_partitions,
+                    report=[m for _, m in _metrics(spec)])
+    model = (chosen.model if chosen.model is not None
+             else spec.build(chosen.params).fit(train.X, train.y))
+    # The eval window is predicted once: pooled and per-partition metrics and the
+    # calibration all score the same predictions.
+    outputs = (chosen.outputs if chosen.outputs is not None
+               else Outputs.of(model, evaluation.X, [m for _, m in _metrics(spec)]))
+    metrics = {m: _plain(spec_metric.score_outputs(outputs, evaluation.y))
+               for m, spec_metric in _metrics(spec)}
+    parts = per_partition(model, [m for _, m in _metrics(spec)], evaluation, grain.format,
+                          outputs)
+    from .estimate import fit_calibration
+
+    calibration = fit_calibration(model, evaluation.X, evaluation.y, proba=outputs.proba)
+    with store.session():
+        version, mlflow_run = _register(spec, registry, store, model, chosen, metrics, reads,
+                                        run_id, started, skipped, calibration)
+    chosen = dataclasses.replace(chosen, model=None, outputs=None)  # the result keeps no model
+    result = RunResult(status="ok", selection=chosen, metrics=metrics, per_partition=parts,
+                       version=version, mlflow_run_id=mlflow_run, **base)
+    _announce_trained(spec, project, result)
+    if spec.promotion.auto:
+        change = auto_promote(registry, store, project, spec, version,
+                              metrics[spec.metric.name] if metrics[spec.metric.name] is not None
+                              else float("nan"), evaluation)
+        result = dataclasses.replace(result, promotion=change)
+    return result
+
+
+def _gate_and_load(spec: PipelineSpec, project, store, run_id: str, started):
+    """Steps 1 and 2: gate, plan the windows, read them; a blocked run is recorded and
+    returned as its :class:`RunResult`."""
     inputs = Inputs(spec, project, store)
     try:
         inputs.check_columns()
@@ -104,26 +146,7 @@ def run(pipeline, project=None, *, selection: str | None = None, store=None,
         reads = inputs.reads(plan.train, plan.eval)
     finally:
         inputs.close()
-    chosen = select(spec.selection, spec.build, spec.search.candidates(), spec.metric, train,
-                    evaluation, folds=spec.folds, eval_size=spec.eval_partitions)
-    model = spec.build(chosen.params).fit(train.X, train.y)
-    metrics = {m: _plain(spec_metric.score(model, evaluation.X, evaluation.y))
-               for m, spec_metric in _metrics(spec)}
-    parts = per_partition(model, [m for _, m in _metrics(spec)], evaluation, grain.format)
-    from .estimate import fit_calibration
-
-    calibration = fit_calibration(model, evaluation.X, evaluation.y)
-    version, mlflow_run = _register(spec, registry, store, model, chosen, metrics, reads,
-                                    run_id, started, skipped, calibration)
-    result = RunResult(status="ok", selection=chosen, metrics=metrics, per_partition=parts,
-                       version=version, mlflow_run_id=mlflow_run, **base)
-    _announce_trained(spec, project, result)
-    if spec.promotion.auto:
-        change = auto_promote(registry, store, project, spec, version,
-                              metrics[spec.metric.name] if metrics[spec.metric.name] is not None
-                              else float("nan"), evaluation)
-        result = dataclasses.replace(result, promotion=change)
-    return result
+    return grain, base, skipped, train, evaluation, reads
 
 
 def _announce_trained(spec: PipelineSpec, project, result: RunResult) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .data import Dataset
-from .metrics import Metric
+from .metrics import Metric, Outputs
 from .windows import time_folds
 
 
@@ -35,6 +35,12 @@ class Selection:
     params: dict
     score: float
     candidates: tuple[Candidate, ...] = field(default_factory=tuple)
+    #: under ``newest``, the chosen candidate as fitted on the train window: the model a
+    #: run registers (fitting it again would give the same model at the same cost)
+    model: object = field(default=None, repr=False, compare=False)
+    #: with ``model``, its predictions on the eval window (for the metrics ``select`` was
+    #: asked to ``report``)
+    outputs: Outputs | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "params": self.params, "score": _plain(self.score),
@@ -44,26 +50,35 @@ class Selection:
 
 def select(rule: str, build: Callable[[dict], object], candidates: Sequence[dict],
            metric: Metric, train: Dataset, evaluation: Dataset, *, folds: int = 3,
-           eval_size: int = 1) -> Selection:
-    """Score every candidate by ``rule`` and keep the best (the first one on ties)."""
+           eval_size: int = 1, report: Sequence[Metric] = ()) -> Selection:
+    """Score every candidate by ``rule`` and keep the best (the first one on ties).
+
+    Under ``newest`` each candidate is fitted on the whole train window, so the best
+    one's fitted model comes back as ``Selection.model`` (only the best is kept), with
+    its predictions on the eval window as ``Selection.outputs``, made once for ``metric``
+    and the metrics to ``report``."""
+    best, fitted, predicted = None, None, None
     scored = []
     for params in candidates:
         if rule == "newest":
-            scored.append(Candidate(dict(params), fit_score(build(params), metric, train,
-                                                            evaluation)))
+            model = build(params)
+            model.fit(train.X, train.y)
+            outputs = Outputs.of(model, evaluation.X, [metric, *report]) if len(evaluation) \
+                else None
+            candidate = Candidate(dict(params), metric.score_outputs(outputs, evaluation.y))
         else:
+            model = outputs = None
             scores = tuple(fit_score(build(params), metric, train.subset(fit_parts),
                                      train.subset(check_parts))
                            for fit_parts, check_parts in time_folds(
                                sorted(set(pd.to_datetime(train.partition))), folds, eval_size))
             mean = float(np.nanmean(scores)) if scores and not all(np.isnan(scores)) \
                 else float("nan")
-            scored.append(Candidate(dict(params), mean, scores))
-    best = scored[0]
-    for c in scored[1:]:
-        if metric.better(c.score, best.score):
-            best = c
-    return Selection(rule, best.params, best.score, tuple(scored))
+            candidate = Candidate(dict(params), mean, scores)
+        scored.append(candidate)
+        if best is None or metric.better(candidate.score, best.score):
+            best, fitted, predicted = candidate, model, outputs
+    return Selection(rule, best.params, best.score, tuple(scored), fitted, predicted)
 
 
 def fit_score(model, metric: Metric, train: Dataset, evaluation: Dataset) -> float:
@@ -73,13 +88,20 @@ def fit_score(model, metric: Metric, train: Dataset, evaluation: Dataset) -> flo
 
 
 def per_partition(model, metrics: Sequence[Metric], data: Dataset,
-                  fmt: Callable[[pd.Timestamp], str]) -> list[dict]:
-    """One row per partition of ``data``: its rows and every metric on them."""
+                  fmt: Callable[[pd.Timestamp], str], outputs: Outputs | None = None
+                  ) -> list[dict]:
+    """One row per partition of ``data``: its rows and every metric on them.
+
+    ``outputs``: the model's predictions on all of ``data`` if already made (they are
+    sliced per partition, not made again)."""
+    if outputs is None:
+        outputs = Outputs.of(model, data.X, metrics) if len(data) else None
     out = []
     for part in sorted(set(pd.to_datetime(data.partition))):
-        rows = data.subset([part])
-        out.append({"partition": fmt(part), "rows": len(rows),
-                    **{m.name: _plain(m.score(model, rows.X, rows.y)) for m in metrics}})
+        mask = np.isin(data.partition, np.array([part], dtype="datetime64[ns]"))
+        here, y = outputs.take(mask), data.y[mask]
+        out.append({"partition": fmt(part), "rows": int(mask.sum()),
+                    **{m.name: _plain(m.score_outputs(here, y)) for m in metrics}})
     return out
 
 

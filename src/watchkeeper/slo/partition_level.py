@@ -185,6 +185,8 @@ def _sql_aggregate_values(ctx, probes: list[Bound]) -> tuple[dict, dict[str, str
     each predicate alone, so only the ones the engine refuses get the error verdict."""
     values: dict = {}
     errors: dict[str, str] = {}
+    if not probes:  # no query: without a predicate it would fetch every row, ungrouped
+        return values, errors
     batches = [probes] + ([[b] for b in probes] if len(probes) > 1 else [])
     for batch in batches:
         try:

@@ -214,6 +214,25 @@ class AlertLog:
         frame["partition"] = pd.to_datetime(frame["partition"])
         return frame
 
+    def standing(self, table: str, partitions: Sequence[datetime]) -> dict:
+        """``partition: checked_at`` of those of ``partitions`` whose last verdict still
+        stands: judged, no partition up to it (the history it was judged against)
+        profiled since, and no feedback given since (feedback moves bands and the
+        partitions a detector learns from)."""
+        if not partitions:
+            return {}
+        marks = ", ".join("?" for _ in partitions)
+        with self.store._connect() as db:
+            rows = db.execute(
+                "SELECT c.partition_start, c.checked_at FROM wk_alert_checked c"
+                " WHERE c.table_name = ? AND c.partition_start IN (" + marks + ")"
+                " AND NOT EXISTS (SELECT 1 FROM wk_partitions p WHERE p.table_name ="
+                "   c.table_name AND p.partition_start <= c.partition_start"
+                "   AND p.profiled_at > c.checked_at)"
+                " AND NOT EXISTS (SELECT 1 FROM wk_alert_feedback f"
+                "   WHERE f.created_at > c.checked_at)", [table, *partitions])
+        return {pd.Timestamp(r[0]): pd.Timestamp(r[1]) for r in rows}
+
     def unchecked(self, table: str) -> list[pd.Timestamp]:
         """Partitions newer than the first checked one and never checked, or re-profiled
         since their last check. Older, never-checked ones are history, not news."""

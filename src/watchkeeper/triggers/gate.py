@@ -9,7 +9,8 @@ layer that owns it:
    failure fires ``slo.failed``, and a ``block`` action answering it blocks;
 3. the partition is checked by the detector fitted on the EARLIER partitions only
    (``watchkeeper.check(..., partitions=[p])``, the backtest's code path), which
-   keeps the table's incidents up to date;
+   keeps the table's incidents up to date; a partition whose stored verdict still
+   stands is not judged again (``_to_judge`` says when it stands);
 4. ``train.before`` / ``serve.before`` fires at the project's triggers; every
    ``block`` action adds its trigger's reason.
 
@@ -135,17 +136,41 @@ def gate_many(table, partitions, *, for_: str = "train", project=None, store=Non
     _profile(data, spec, grain, starts, store, project)
     slo_results, slo_blocks = _evaluate_slos(data, spec, grain, starts, project, store, slo)
 
-    from ..alerts import check
+    from ..alerts import check, records
 
-    check(spec.name, project, partitions=starts, store=store)
+    # The incidents touching these partitions, read once for all of them.
+    touching = records.load_all(store, table=spec.name, active=False, partitions=starts)
+    stale = _to_judge(store, spec.name, starts, slo_results, touching, project)
+    if stale:
+        check(spec.name, project, partitions=stale, store=store)
+        touching = records.load_all(store, table=spec.name, active=False, partitions=starts)
     return [_decide(spec.name, start, grain, for_, project, store,
-                    slo_results[slo_results["partition"] == start], slo_blocks.get(start, []))
+                    slo_results[slo_results["partition"] == start], slo_blocks.get(start, []),
+                    touching)
             for start in starts]
 
 
+def _to_judge(store, table: str, starts: list[pd.Timestamp], slo_results: pd.DataFrame,
+              incidents, project) -> list[pd.Timestamp]:
+    """The partitions the detector must judge (again): all but those whose stored verdict
+    still stands (see ``AlertLog.standing``) and that have nothing open to update: no
+    failing or unevaluable SLO check now, no active incident. A project file edited since
+    (detector or alert settings) judges them all again."""
+    from ..store.alerts import AlertLog
+
+    standing = AlertLog(store).standing(table, [s.to_pydatetime() for s in starts])
+    if standing and project is not None and project.path.is_file():
+        edited = pd.Timestamp(project.path.stat().st_mtime, unit="s")
+        standing = {p: at for p, at in standing.items() if at > edited}
+    failing = slo_results[slo_results["passed"].ne(True) | slo_results["error"].notna()]
+    open_here = {p for i in incidents if i.status.active for p in i.partitions}
+    return [s for s in starts if s not in standing or s in open_here
+            or bool((failing["partition"] == s).any())]
+
+
 def _decide(table: str, start: pd.Timestamp, grain: Granularity, for_: str, project, store,
-            slo_results: pd.DataFrame, slo_blocks: list) -> GateDecision:
-    findings = Findings.collect(store, table, start, grain, slo_results)
+            slo_results: pd.DataFrame, slo_blocks: list, incidents=None) -> GateDecision:
+    findings = Findings.collect(store, table, start, grain, slo_results, incidents)
     fired = _fire(findings, table, start, for_, project)
     reasons = findings.blocking + [_trigger_reason(r, f.matched)
                                    for f in (*slo_blocks, fired) for r in f.reasons]

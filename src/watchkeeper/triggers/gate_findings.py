@@ -61,7 +61,9 @@ class Findings:
 
     @classmethod
     def collect(cls, store, table: str, start: pd.Timestamp, grain: Granularity,
-                slo_results: pd.DataFrame) -> "Findings":
+                slo_results: pd.DataFrame, incidents=None) -> "Findings":
+        """``incidents``: the table's incidents touching ``start`` or others (read once for
+        many partitions); default: read from the store."""
         from ..alerts import records
         from ..store.alerts import AlertLog
 
@@ -70,7 +72,9 @@ class Findings:
         active, waivers = [], {}
         # A check that passes now outvotes an older stored failure of it (a backfill).
         passing = set(slo_results.loc[slo_results["passed"].eq(True), "check"])
-        for inc in records.load_all(store, table=table, active=False, partitions=[start]):
+        if incidents is None:
+            incidents = records.load_all(store, table=table, active=False, partitions=[start])
+        for inc in (i for i in incidents if start in i.partitions):
             here = [a for a in inc.anomalies if pd.Timestamp(a.partition) == start
                     and not (a.source == "slo" and a.check in passing)]
             if here and inc.status.active:
