@@ -10,6 +10,7 @@ import pytest
 from watchkeeper.detect import RobustDetector, Severity, thresholds
 from watchkeeper.detect._calendar import calendar_days
 from watchkeeper.detect._calibration import MAX_BITS, PooledTail, budget_rate
+from watchkeeper.detect._causes import co_moved
 from watchkeeper.engine.types import Granularity
 from watchkeeper.errors import ConfigError
 
@@ -254,6 +255,44 @@ class TestCauses:
         """The gust sensor's nulls with no storm around them: a fault."""
         verdict = RobustDetector().backtest(self._storms(0.4, last_columns=()))[-1]
         assert verdict.severity >= Severity.WARNING and verdict.extra["cause"] == "fault"
+
+
+class TestDuplicates:
+    def _loads(self, duplicates: float) -> pd.DataFrame:
+        """A table that duplicates nothing (but a row now and then); on the last day 12% more
+        rows arrive, with the duplicate fraction at ``duplicates``."""
+        history = make_history(days=100)
+        parts = sorted(history["partition"].unique())
+        rng = np.random.default_rng(6)
+        dup = pd.DataFrame([(p, "*", "duplicate_fraction", float(rng.binomial(500, 0.002)) / 500)
+                            for p in parts], columns=["partition", "column", "statistic", "value"])
+        history = pd.concat([history, dup], ignore_index=True)
+        history = set_value(history, parts[-1], "*", "row_count", 560.0)
+        return set_value(history, parts[-1], "*", "duplicate_fraction", duplicates)
+
+    def test_more_rows_and_nothing_else_is_a_burst(self):
+        """More rows, every one of them new: a burst of activity, recorded as a shift."""
+        verdict = RobustDetector().backtest(self._loads(0.002))[-1]
+        assert verdict.extra["cause"] == "shift" and verdict.severity is Severity.INFO
+
+    def test_more_rows_with_duplicates_rising_is_a_double_load(self):
+        """The same extra rows with the duplicate fraction up beyond its noise (as far as an
+        info, short of a page on its own) are rows loaded twice: a likely fault that pages."""
+        verdict = RobustDetector().backtest(self._loads(0.014))[-1]
+        assert verdict.severity >= Severity.WARNING and verdict.extra["cause"] == "fault"
+        assert verdict.columns[0].statistic == "row_count"
+
+    def test_earlier_double_loads_never_make_one_familiar(self):
+        """Co-movement explains a storm's columns as earlier storms did, but never the
+        duplicate fraction: earlier double loads would make every next one look familiar."""
+        z = np.zeros((300, 4))
+        columns = np.array(["*", "lat", "long", "name"])
+        statistics = np.array(["duplicate_fraction", "uniqueness", "uniqueness", "uniqueness"])
+        judged = np.ones(300, dtype=bool)
+        z[[100, 150, 200], :] = 8.0  # earlier double loads: all four moved together
+        z[299, :] = 9.0
+        familiar = co_moved(z, judged, 299, np.arange(4), columns, statistics, 56, 3)
+        assert familiar.tolist() == [False, True, True, True]
 
 
 class TestMute:

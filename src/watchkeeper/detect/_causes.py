@@ -7,14 +7,17 @@
   values, a swapped pair): a change nothing else explains pages.
 - **shift** (a real-world shift): ``shift_columns`` or more columns moved at once with
   no sign of a fault, as a storm moves visibility, precipitation and their null
-  fractions together; or more rows and nothing else (a burst of activity: a double
-  load also moves the duplicate statistics). Recorded as info.
+  fractions together; or more rows and nothing else (a burst of activity), unless the
+  table's duplicate fraction rose beyond noise with them (a double load does, a burst of
+  activity does not, however little it pages). Recorded as info.
 - **shift by co-movement**: the anomalous statistics of ``shift_columns`` or more
   columns moved together, as they did together before (:func:`co_moved`): a storm
   moves precipitation, visibility and the null fraction of the gust sensor, as earlier
   storms did. A statistic in that pattern is explained, integrity statistic or not, up
   to :data:`CO_REACH` times as far as it moved in the earlier partitions; what the
-  pattern does not explain is judged by the rules above.
+  pattern does not explain is judged by the rules above. Duplicated rows are never
+  explained so: no storm or burst writes a row twice, while an earlier double load
+  would make the next one look familiar.
 - **calendar**: a holiday or its eve, with no integrity statistic moved. Recorded as
   info.
 
@@ -41,9 +44,11 @@ INTEGRITY = frozenset({
 TABLE = "*"
 
 
-def cause_of(hot: list[tuple[str, str, int]], calendar_day: bool, shift_columns: int) -> str:
+def cause_of(hot: list[tuple[str, str, int]], calendar_day: bool, shift_columns: int,
+             duplicates_rose: bool = False) -> str:
     """The cause class of a partition whose anomalous (column, statistic, direction)
-    triples are ``hot`` (direction: +1 above its band, -1 below)."""
+    triples are ``hot`` (direction: +1 above its band, -1 below). ``duplicates_rose``:
+    the table's duplicate fraction rose beyond noise (as far as an info), paging or not."""
     integrity = any(s in INTEGRITY for _, s, _ in hot)
     if calendar_day:
         return FAULT if integrity else CALENDAR
@@ -52,8 +57,8 @@ def cause_of(hot: list[tuple[str, str, int]], calendar_day: bool, shift_columns:
     if any(c == TABLE and s == "row_count" and d < 0 for c, s, d in hot):
         return FAULT  # rows missing: a partial load
     others = [(c, s) for c, s, _ in hot if c != TABLE]
-    if not others:
-        return SHIFT  # more rows and nothing else: a burst of activity, not a double load
+    if not others:  # more rows and nothing else: a burst of activity, or a double load
+        return FAULT if duplicates_rose else SHIFT
     return SHIFT if len({c for c, _ in others}) >= shift_columns else FAULT
 
 
@@ -63,8 +68,12 @@ CO_WINDOWS = 4  # patterns are looked for in the 4 windows before (storms are ra
 MOVED = 3.0  # a score (noise units) beyond noise: the statistic moved
 
 
+NEVER_FAMILIAR = ("duplicate_fraction",)  # statistics no pattern of co-movement explains
+
+
 def co_moved(z: np.ndarray, judged: np.ndarray, row: int, hot: np.ndarray,
-             columns: np.ndarray, window: int, shift_columns: int) -> np.ndarray:
+             columns: np.ndarray, statistics: np.ndarray, window: int,
+             shift_columns: int) -> np.ndarray:
     """Per series of ``hot`` (anomalous in row ``row``): is it explained by a pattern of
     co-movement the table showed before? The hot series' columns must number at least
     ``shift_columns``; a pattern partition is a judged one of the :data:`CO_WINDOWS`
@@ -86,4 +95,5 @@ def co_moved(z: np.ndarray, judged: np.ndarray, row: int, hot: np.ndarray,
     if pattern.size < CO_SEEN:
         return out
     reach = z[pattern][:, hot].max(axis=0)
-    return (reach > MOVED) & (z[row, hot] <= CO_REACH * reach)
+    return (reach > MOVED) & (z[row, hot] <= CO_REACH * reach) & ~np.isin(statistics[hot],
+                                                                         NEVER_FAMILIAR)

@@ -285,15 +285,20 @@ class RobustDetector(BaseDetector):
         z, judged, row = history
         cause = SHIFT
         if not calendar_day:
-            familiar = co_moved(z, judged, row, hot, grid.columns, self.window,
-                                int(self.shift_columns))
+            familiar = co_moved(z, judged, row, hot, grid.columns, grid.statistics,
+                                self.window, int(self.shift_columns))
             hot = hot[~familiar]
         with np.errstate(invalid="ignore"):
             up = np.sign(grid.values[row, hot] - center[row, hot])
         if hot.size:
+            dup = np.flatnonzero((grid.columns == TABLE) &
+                                 (grid.statistics == "duplicate_fraction"))
+            with np.errstate(invalid="ignore"):
+                rose = bool(((scores[dup] >= levels[0]) &
+                             (grid.values[row, dup] > center[row, dup])).any())
             cause = cause_of([(str(grid.columns[j]), str(grid.statistics[j]), int(d))
                               for j, d in zip(hot, np.nan_to_num(up))],
-                             calendar_day, int(self.shift_columns))
+                             calendar_day, int(self.shift_columns), rose)
         extra = {**verdict.extra, "cause": cause}
         if holiday is not None:
             extra["calendar"] = holiday
