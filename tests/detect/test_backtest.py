@@ -61,7 +61,7 @@ class TestBacktestContract:
     def test_backtest_equals_fit_then_judge(self, history):
         """Each backtest verdict is what fit(earlier).judge(partition) says live."""
         parts = sorted(history["partition"].unique())
-        broken = set_value(history, parts[80], "amount", "p50", 70.0)
+        broken = set_value(history, parts[80], "amount", "mean", 70.0)
         replay = {v.partition: v for v in backtest(broken)}
         for p in (parts[20], parts[60], parts[80], parts[-1]):
             live = RobustDetector().fit(broken[broken["partition"] < p]).judge(

@@ -214,6 +214,20 @@ class TestCauses:
         verdict = RobustDetector().backtest(self._moved(["wind"]))[-1]
         assert verdict.severity >= Severity.WARNING and verdict.extra["cause"] == "fault"
 
+    def test_a_quantile_moving_alone_is_a_shift_of_shape(self):
+        """The amount's p75 leaps while its mean, spread and extremes stay (a group of rows
+        sharing one value): a shift of the values' shape, recorded as info. With the mean
+        moving too, values were rewritten: a fault."""
+        history = make_history(days=100)
+        last = history["partition"].max()
+        alone = set_value(history, last, "amount", "p75", 68.0)
+        verdict = RobustDetector().backtest(alone)[-1]
+        assert verdict.severity is Severity.INFO and verdict.extra["cause"] == "shift"
+        assert verdict.columns[0].statistic == "p75"
+        rewritten = set_value(alone, last, "amount", "mean", 62.0)
+        verdict = RobustDetector().backtest(rewritten)[-1]
+        assert verdict.severity >= Severity.WARNING and verdict.extra["cause"] == "fault"
+
     def test_nulls_are_a_fault_even_among_many_columns(self):
         """An integrity statistic (nulls) is a fault however many columns moved."""
         history = self._moved(["wind", "rain", "visibility", "gusts"])
@@ -431,7 +445,8 @@ class TestFamiliarDeviations:
         self.last = self.parts[-1]
 
     def _verdict(self, history):
-        return RobustDetector().backtest(history)[-1]
+        # Shifts paged: a quantile moving alone is otherwise a shift of shape (info).
+        return RobustDetector(page_shifts=True).backtest(history)[-1]
 
     def test_a_jump_the_series_often_makes_is_familiar(self):
         """p75 of c1 jumps by +12 every 19th day (a batch of late rows; no fixed weekday):

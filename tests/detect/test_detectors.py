@@ -151,7 +151,8 @@ class TestRobustDetector:
         parts = sorted(history["partition"].unique())
         shifted = history
         for p in parts[-30:]:
-            shifted = set_value(shifted, p, "amount", "p50", 80.0)
+            shifted = set_value(set_value(shifted, p, "amount", "p50", 80.0),
+                                p, "amount", "mean", 80.0)
         past, new = _split(shifted)
         learned = RobustDetector().fit(past).judge(new)[0]
         excluded = RobustDetector().fit(past, exclude=parts[-30:-1]).judge(new)[0]

@@ -31,7 +31,7 @@ def _long_history():
     history = history[~history["partition"].isin([parts[150], parts[160]])]
     gone = history["partition"].isin(parts[230:236]) & (history["statistic"] == "top_ratio")
     history = history[~gone]
-    return set_value(history, parts[250], "amount", "p50", 90.0), parts
+    return set_value(history, parts[250], "amount", "mean", 90.0), parts
 
 
 @pytest.fixture

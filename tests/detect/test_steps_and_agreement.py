@@ -27,9 +27,9 @@ def _with_items(history: pd.DataFrame, p75: list[float]) -> pd.DataFrame:
     return pd.concat([history, extra], ignore_index=True)
 
 
-def _judge_last(history: pd.DataFrame):
+def _judge_last(history: pd.DataFrame, detector: RobustDetector | None = None):
     last = max(history["partition"].unique())
-    model = RobustDetector().fit(history[history["partition"] < last])
+    model = (detector or RobustDetector()).fit(history[history["partition"] < last])
     return model.judge(history[history["partition"] == last])[0]
 
 
@@ -56,8 +56,10 @@ class TestLattice:
         assert verdict.severity < Severity.WARNING
 
     def test_many_steps_alert(self):
-        """A move of many resolution steps (4 -> 9) is evidence: the column alerts."""
-        verdict = _judge_last(_with_items(make_history(), self._p75(9.0)))
+        """A move of many resolution steps (4 -> 9) is evidence: the column alerts (shifts
+        paged: a quantile moving alone is otherwise a shift of shape, recorded as info)."""
+        verdict = _judge_last(_with_items(make_history(), self._p75(9.0)),
+                              RobustDetector(page_shifts=True))
         assert verdict.severity >= Severity.WARNING
         assert any(e.column == "items" and e.statistic == "p75" for e in verdict.columns)
 

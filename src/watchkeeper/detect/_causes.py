@@ -10,6 +10,11 @@
   fractions together; or more rows and nothing else (a burst of activity), unless the
   table's duplicate fraction rose beyond noise with them (a double load does, a burst of
   activity does not, however little it pages). Recorded as info.
+- **shift of shape**: only quantiles moved, the column's mean, spread, extremes and
+  integrity statistics did not: a group of rows sharing one value (a group booking in
+  a partition of 30 rows), a small partition's median stepping to the next value. A
+  fault that rewrites values (a unit or scale change, truncation, defaults) moves the
+  mean or the spread with them. Recorded as info.
 - **shift by co-movement**: the anomalous statistics of ``shift_columns`` or more
   columns moved together, as they did together before (:func:`co_moved`): a storm
   moves precipitation, visibility and the null fraction of the gust sensor, as earlier
@@ -42,6 +47,7 @@ INTEGRITY = frozenset({
     "integral_fraction", "length_min", "length_max", "length_mean",
 })
 TABLE = "*"
+QUANTILES = frozenset({"p01", "p05", "p25", "p50", "p75", "p95", "p99"})
 
 
 def cause_of(hot: list[tuple[str, str, int]], calendar_day: bool, shift_columns: int,
@@ -59,6 +65,8 @@ def cause_of(hot: list[tuple[str, str, int]], calendar_day: bool, shift_columns:
     others = [(c, s) for c, s, _ in hot if c != TABLE]
     if not others:  # more rows and nothing else: a burst of activity, or a double load
         return FAULT if duplicates_rose else SHIFT
+    if all(s in QUANTILES for _, s in others):
+        return SHIFT  # the shape of the values moved, nothing that rewrites them did
     return SHIFT if len({c for c, _ in others}) >= shift_columns else FAULT
 
 

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ._causes import QUANTILES
 from ._grid import EXTREME_PAIRS, OUTLIER_SENSITIVE, SINGLE_ROW, Grid
 from .verdict import Explanation, Severity, Verdict
 
@@ -359,7 +360,6 @@ NON_NEGATIVE = frozenset({"std", "iqr", "mad", "length_mean"})
 
 
 SIGNED_FRACTIONS = frozenset({"null_gap"})
-QUANTILES = frozenset({"p01", "p05", "p25", "p50", "p75", "p95", "p99"})
 LATTICE = QUANTILES | {"min", "max"}  # statistics that take the data's own values
 
 
