@@ -9,11 +9,16 @@ repetition, the ratio of each contender to ``wk profile`` from the same repetiti
 Contenders: ``wk profile --full-refresh`` (CLI), the same statistics as one pass of
 hand-written DuckDB SQL (``handwritten.py``, Parquet only), DuckDB's own one-pass
 aggregate over a CSV file (``--csv``), pandas ``describe()`` + ``isna().mean()`` per
-partition; and start-up: ``wk --version`` and ``wk --help`` beside
-``python -c "import duckdb"`` and ``python -c "import duckdb, pyarrow"``.
+partition; with ``--peers``, pandas computing watchkeeper's own statistics
+(``peers.py pandas-same``) and, when ``make bench-peers`` built their venv, whylogs
+and Evidently (``peers.py``: same daily partitions, imports included here); and
+start-up: ``wk --version`` and ``wk --help`` beside ``python -c "import duckdb"`` and
+``python -c "import duckdb, pyarrow"``. The machine's load average is printed before
+and after (the machine may be shared).
 
     python benchmarks/processes.py --rows 1000000 --repeat 5          # shape B, Parquet
     python benchmarks/processes.py --rows 1000000 --repeat 5 --csv    # and CSV
+    python benchmarks/processes.py --rows 1000000 --repeat 3 --peers  # and whylogs, ...
     python benchmarks/processes.py --rows 5000000 --big               # 5M/10M: --big only
     python benchmarks/processes.py --startup --repeat 10               # start-up only
 """
@@ -35,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import shapes  # noqa: E402
+from measure import PEERS_PYTHON  # noqa: E402
 
 PYTHON = sys.executable
 WK = str(Path(PYTHON).with_name("wk"))
@@ -79,6 +85,20 @@ STARTUP = {
     "import duckdb": [PYTHON, "-c", "import duckdb"],
     "import duckdb, pyarrow": [PYTHON, "-c", "import duckdb, pyarrow"],
 }
+
+
+def peers(path: str) -> dict[str, list[str]]:
+    """pandas computing our statistics; whylogs and Evidently where their venv exists."""
+    script = str(HERE / "peers.py")
+    out = {"pandas, same statistics": [PYTHON, script, "pandas-same", path, "ts"]}
+    if (HERE / ".venv-peers" / ".done").is_file():  # written by make bench-peers
+        out.update({tool: [str(PEERS_PYTHON), script, tool, path, "ts"]
+                    for tool in ("whylogs", "evidently")})
+    else:
+        print(f"no {PEERS_PYTHON.parent.parent} (make bench-peers): whylogs and Evidently "
+              "left out",
+              file=sys.stderr)
+    return out
 
 
 def contenders(path: str, csv: str | None) -> dict[str, list[str]]:
@@ -130,12 +150,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--csv", action="store_true", help="also time the CSV copy")
     parser.add_argument("--big", action="store_true", help="allow more than 1M rows")
+    parser.add_argument("--peers", action="store_true",
+                        help="also pandas with our statistics, whylogs and Evidently")
     parser.add_argument("--startup", action="store_true",
                         help="time only start-up (wk --version, wk --help, imports)")
     args = parser.parse_args()
     if args.startup:
+        before = os.getloadavg()
         found = measure(STARTUP, args.repeat)
         print(report(found, base="import duckdb, pyarrow"))
+        print(f"\nload average (1, 5, 15 min): before {_load(before)}, "
+              f"after {_load(os.getloadavg())}")
         shapes.DATA_DIR.mkdir(parents=True, exist_ok=True)
         out = shapes.DATA_DIR / "processes-startup.json"
         out.write_text(json.dumps({"load": os.getloadavg(), "runs": found}))
@@ -145,10 +170,20 @@ def main() -> None:
     path = shapes.ensure(shapes.DATA_DIR / f"shape-b-{args.rows}.parquet", rows=args.rows)
     csv = (shapes.ensure(shapes.DATA_DIR / f"shape-b-{args.rows}.csv", rows=args.rows)
            if args.csv else None)
-    found = measure(contenders(str(path), str(csv) if csv else None), args.repeat)
+    runs = contenders(str(path), str(csv) if csv else None)
+    if args.peers:
+        runs.update(peers(str(path)))
+    before = os.getloadavg()
+    found = measure(runs, args.repeat)
+    after = os.getloadavg()
     print(report(found))
+    print(f"\nload average (1, 5, 15 min): before {_load(before)}, after {_load(after)}")
     out = shapes.DATA_DIR / f"processes-{args.rows}.json"
-    out.write_text(json.dumps({"rows": args.rows, "load": os.getloadavg(), "runs": found}))
+    out.write_text(json.dumps({"rows": args.rows, "load": [before, after], "runs": found}))
+
+
+def _load(values) -> str:
+    return " ".join(f"{v:.1f}" for v in values)
 
 
 if __name__ == "__main__":
