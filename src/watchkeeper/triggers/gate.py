@@ -144,9 +144,11 @@ def gate_many(table, partitions, *, for_: str = "train", project=None, store=Non
     if stale:
         check(spec.name, project, partitions=stale, store=store)
         touching = records.load_all(store, table=spec.name, active=False, partitions=starts)
-    return [_decide(spec.name, start, grain, for_, project, store,
-                    slo_results[slo_results["partition"] == start], slo_blocks.get(start, []),
-                    touching)
+    by_partition: dict = {}  # the SLO results split once, not filtered per partition
+    for row in slo_results.to_dict("records"):
+        by_partition.setdefault(pd.Timestamp(row["partition"]), []).append(row)
+    return [_decide(spec.name, start, grain, for_, project, store, by_partition.get(start, []),
+                    slo_blocks.get(start, []), touching)
             for start in starts]
 
 
@@ -169,7 +171,7 @@ def _to_judge(store, table: str, starts: list[pd.Timestamp], slo_results: pd.Dat
 
 
 def _decide(table: str, start: pd.Timestamp, grain: Granularity, for_: str, project, store,
-            slo_results: pd.DataFrame, slo_blocks: list, incidents=None) -> GateDecision:
+            slo_results: list[dict], slo_blocks: list, incidents=None) -> GateDecision:
     findings = Findings.collect(store, table, start, grain, slo_results, incidents)
     fired = _fire(findings, table, start, for_, project)
     reasons = findings.blocking + [_trigger_reason(r, f.matched)
