@@ -134,6 +134,7 @@ class Registry:
                 version = client.create_model_version(name, info.model_uri, run_id,
                                                       tags=dict(tags))
             except BaseException:
+                self._known.discard(name)  # asked again next time
                 if mlflow.active_run() is not None:
                     mlflow.end_run("FAILED")
                 else:
