@@ -98,11 +98,10 @@ def run_ingest(table, data, partition, *, source: str | None = None,
     # milliseconds each time), held only while this table's ingest lock is.
     with _locked(table.path), table.store.session():
         # One handle on the Delta table for the recovery, the schema and the write.
-        handle = recover(table)
+        handle, committed = recover(table)
         batch = batches.load_batch(data, root=table.root)
         # Checks judge the values that will be stored: the batch in the table's types.
-        schema = delta.schema_of(table.data_path,
-                                 catalog.committed_version(table.store, spec.name), handle)
+        schema = delta.schema_of(table.data_path, committed, handle)
         batch = conform(batch, schema, policy=spec.on_type_change, table=spec.name)
         _pause("loaded")
         validation = _validate(table, batch, start)
@@ -237,9 +236,10 @@ def _has(violations: batches.Violations, name: str) -> bool:
     return bool(pc.any(pc.equal(flat, name)).as_py()) if len(flat) else False
 
 
-def recover(table):
+def recover(table) -> tuple:
     """Undo what a killed ingest left: Delta commits and quarantine files never recorded.
-    Returns the Delta table, open at its newest version (None: there is none)."""
+    Returns the Delta table, open at its newest version (None: there is none), and the
+    version of the last recorded commit (None: no commit)."""
     committed = catalog.committed_version(table.store, table.spec.name)
     handle = delta.open_table(table.data_path)
     latest = None if handle is None else handle.version()
@@ -252,7 +252,7 @@ def recover(table):
         for path in folder.iterdir():
             if f"quarantine/{path.name}" not in known:
                 path.unlink(missing_ok=True)
-    return handle
+    return handle, committed
 
 
 @contextlib.contextmanager
