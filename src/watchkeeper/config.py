@@ -187,8 +187,10 @@ class Project:
             raise UnknownTableError(f"no table named {name!r} in {self.path} (registered: "
                                     f"{known}): register it with wk table add") from None
 
-    def store(self) -> Store:
+    def store(self, *, lazy: bool = False) -> Store:
+        """The project's store (``lazy``: connected by its first use, see ``Store.open``)."""
         url = self.store_url
         if url and not url.startswith(("postgresql://", "postgres://")):
             url = str(self.root / url)
-        return Store.open(url if not os.environ.get("WK_STORE_URL") else None, root=self.root)
+        return Store.open(url if not os.environ.get("WK_STORE_URL") else None, root=self.root,
+                          lazy=lazy)

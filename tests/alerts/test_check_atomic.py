@@ -31,7 +31,7 @@ def test_a_failure_between_the_two_writes_stores_nothing(project, store, monkeyp
     rolled back with it, and the next check judges the partition and opens it again."""
     save_history(store, "trips", _faulty_history())
 
-    def fail(self, table, verdicts):
+    def fail(self, table, verdicts, detector=None):
         assert incidents(project, store=store, min_severity="info"), "incident not written yet"
         raise DiskFull("no space left on device")
 
@@ -51,7 +51,8 @@ def test_a_failure_on_recheck_keeps_the_previous_incident(project, store, monkey
     [before] = check("trips", project, store=store).incidents
     with monkeypatch.context() as patched:
         patched.setattr(AlertLog, "mark_checked",
-                        lambda self, table, verdicts: (_ for _ in ()).throw(DiskFull("full")))
+                        lambda self, table, verdicts, detector=None:
+                        (_ for _ in ()).throw(DiskFull("full")))
         with pytest.raises(DiskFull):
             check("trips", project, store=store, partitions=[day(89)])
     [after] = incidents(project, store=store, min_severity="info")
@@ -67,11 +68,11 @@ def test_a_lost_race_is_run_again_whole(project, store, monkeypatch):
     real = AlertLog.mark_checked
     calls = []
 
-    def race_once(self, table, verdicts):
+    def race_once(self, table, verdicts, detector=None):
         calls.append(table)
         if len(calls) == 1:
             raise LostRace()
-        return real(self, table, verdicts)
+        return real(self, table, verdicts, detector)
 
     class LostRace(Exception):
         pass

@@ -11,6 +11,7 @@ import pandas as pd
 
 import watchkeeper as wk
 from watchkeeper.alerts import feedback, incidents
+from watchkeeper.detect import DETECTOR_VERSION, RobustDetector, base, detector_key
 from watchkeeper.store.alerts import AlertLog
 from watchkeeper.triggers.gate import gate_many
 
@@ -78,3 +79,39 @@ class TestStandingVerdicts:
         os.utime(wk.Project.find().path, (later, later))  # the settings changed
         gate_many("orders", days)
         assert all(t > after_feedback[p] for p, t in _checked_at(days).items())
+
+    def test_a_detector_upgrade_judges_again(self, orders, monkeypatch):
+        """A verdict stands only under the detector that judged it: a new detector version
+        judges the partitions again once, and its verdicts then stand."""
+        days = [orders.day(i) for i in range(26, 31)]
+        gate_many("orders", days)
+        before = _checked_at(days)
+        gate_many("orders", days)
+        assert _checked_at(days) == before
+        monkeypatch.setattr(base, "DETECTOR_VERSION", DETECTOR_VERSION + 1)
+        gate_many("orders", days)
+        upgraded = _checked_at(days)
+        assert all(upgraded[p] > before[p] for p in before)
+        gate_many("orders", days)
+        assert _checked_at(days) == upgraded
+
+    def test_a_verdict_of_an_unknown_detector_is_judged_again(self, orders):
+        """A verdict stored without its detector (by an older watchkeeper) does not stand."""
+        days = [orders.day(i) for i in range(27, 31)]
+        gate_many("orders", days)
+        before = _checked_at(days)
+        store = wk.Project.find().store()
+        with store._connect() as db:
+            db.execute("UPDATE wk_alert_checked SET detector = NULL WHERE table_name = ?",
+                       ["orders"])
+        gate_many("orders", days)
+        assert all(t > before[p] for p, t in _checked_at(days).items())
+
+
+class TestDetectorKey:
+    def test_the_key_names_version_class_and_parameters(self, monkeypatch):
+        key = detector_key(RobustDetector(window=56))
+        assert key == detector_key(RobustDetector(window=56))
+        assert key != detector_key(RobustDetector(window=28))
+        monkeypatch.setattr(base, "DETECTOR_VERSION", DETECTOR_VERSION + 1)
+        assert key != detector_key(RobustDetector(window=56))

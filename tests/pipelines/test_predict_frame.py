@@ -97,6 +97,34 @@ class TestLog:
                partition="2015-01-01", mode="replace")
         assert len(table.read(format="pandas")) == 5
 
+    def test_a_replace_opens_the_store_and_the_delta_table_once(self, workdir, monkeypatch):
+        """A logged batch costs one store connection and one Delta table open (their
+        opening is most of what a log costs beyond writing the data)."""
+        from watchkeeper.engine import delta
+        from watchkeeper.store import _db
+
+        wk.Project.init(workdir)
+        features, _ = orders(1)
+        frame = features.drop(columns=["date"])
+        wk.log(frame, table="seen_orders", partition="2015-01-01")
+        opened = {"store": 0, "delta": 0}
+        connect, open_table = _db.connect, delta.open_table
+
+        def counted(kind, real):
+            def call(*args, **kwargs):
+                opened[kind] += 1
+                return real(*args, **kwargs)
+            return call
+
+        monkeypatch.setattr(_db, "connect", counted("store", connect))
+        monkeypatch.setattr(delta, "open_table", counted("delta", open_table))
+        monkeypatch.setattr(delta._deltalake().DeltaTable, "__init__",
+                            counted("delta", delta._deltalake().DeltaTable.__init__))
+        result = wk.log(frame.iloc[:7], table="seen_orders", partition="2015-01-01",
+                        mode="replace")
+        assert result.status == "committed" and result.rows_valid == 7
+        assert opened == {"store": 1, "delta": 2}  # open_table, and the handle it makes
+
     def test_declared_table_is_validated(self, workdir):
         """A table declared under managed: keeps its partition column and its SLOs: rows
         failing a critical check go to quarantine."""

@@ -71,6 +71,9 @@ def check(table: str, project=None, *, partitions: Sequence | None = None,
     history = store.load_statistics(table)  # raises UnknownTableError for a stranger
     grain = Granularity.parse(store.table(table).granularity)
     log = AlertLog(store)
+    # The key of the detector these settings make: stored with each verdict, which then
+    # stands only while the detector (its version, its parameters) stays the same.
+    detector = settings.detector_key(grain.value)
     targets = _targets(partitions, log, history, table)
     slo = load_results(store, table)
     invalid = _invalid(log, slo, table)
@@ -87,7 +90,8 @@ def check(table: str, project=None, *, partitions: Sequence | None = None,
                   tolerances, consumers_of(project, table),
                   tuple(known.values()), tuple(targets))
     result = run_chain(batch, chain)
-    saved = store.atomically(lambda: _store_outcome(store, log, table, targets, result))
+    saved = store.atomically(lambda: _store_outcome(store, log, table, targets, result,
+                                                    detector))
     fired = tuple(_fire(i, project) for i in saved if fire_events and _notifies(i))
     return CheckResult(table, tuple(targets), tuple(verdicts),
                        tuple(sorted(saved, key=rank_key)), tuple(f for f in fired if f))
@@ -198,12 +202,12 @@ def _judge(settings: AlertSettings, grain: Granularity, history: pd.DataFrame, t
     return out
 
 
-def _store_outcome(store: Store, log: AlertLog, table: str, targets, result: Batch
-                   ) -> list[Incident]:
+def _store_outcome(store: Store, log: AlertLog, table: str, targets, result: Batch,
+                   detector: str | None = None) -> list[Incident]:
     """The incidents and the partitions judged, stored together: a check that fails in
     between stores neither, so the next one judges the same partitions again."""
     saved = [_save(store, i) for i in result.incidents]
-    log.mark_checked(table, _partition_severities(targets, result))
+    log.mark_checked(table, _partition_severities(targets, result), detector)
     return saved
 
 

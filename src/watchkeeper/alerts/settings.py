@@ -107,6 +107,13 @@ class AlertSettings:
         """These settings with more muted columns or column.statistic pairs."""
         return replace(self, mute=tuple(dict.fromkeys([*self.mute, *mutes])))
 
+    def detector_key(self, granularity: str) -> str:
+        """The key of the detector these settings make (``detect.detector_key``): a stored
+        verdict stands only while it is the same."""
+        from ..detect import detector_key
+
+        return detector_key(self.make_detector(granularity))
+
     def make_detector(self, granularity: str) -> RobustDetector:
         params = {"false_alarms": self.false_alarms, "calendar": self.calendar,
                   "mute": list(self.mute), "granularity": granularity,

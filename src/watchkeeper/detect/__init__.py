@@ -6,12 +6,13 @@ never raw data.
 
 from .backtest import backtest
 from ._judge import thresholds
-from .base import BaseDetector, NotFittedError, clone
+from .base import DETECTOR_VERSION, BaseDetector, NotFittedError, clone, detector_key
 from .normal import OnlineNormalDetector
 from .robust import RobustDetector
 from .verdict import Explanation, Severity, Verdict
 
 __all__ = [
+    "DETECTOR_VERSION",
     "BaseDetector",
     "Explanation",
     "NotFittedError",
@@ -21,5 +22,6 @@ __all__ = [
     "Verdict",
     "backtest",
     "clone",
+    "detector_key",
     "thresholds",
 ]

@@ -7,9 +7,16 @@ produced, so it is stored next to the verdicts.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 
 from ..errors import ConfigError, WatchkeeperError
+
+DETECTOR_VERSION = 1
+"""The version of the detectors' judging: bump it with any change to a detector that can
+move a verdict (a new feature, a changed band or default). Stored verdicts judged by an
+older version are judged again (see :func:`detector_key`)."""
 
 
 class NotFittedError(WatchkeeperError):
@@ -49,3 +56,14 @@ class BaseDetector:
 def clone(detector: BaseDetector) -> BaseDetector:
     """A new, unfitted detector with the same parameters."""
     return type(detector)(**detector.get_params())
+
+
+def detector_key(detector: BaseDetector) -> str:
+    """What a verdict was judged by: :data:`DETECTOR_VERSION`, the detector's class and
+    its parameters, as a short hash. A stored verdict stands only under the same key, so
+    an upgrade of the detector, or other parameters, judges its partitions again."""
+    kind = type(detector)
+    what = {"version": DETECTOR_VERSION, "class": f"{kind.__module__}.{kind.__qualname__}",
+            "params": detector.get_params()}
+    text = json.dumps(what, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

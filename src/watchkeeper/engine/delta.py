@@ -38,17 +38,26 @@ def _deltalake():
     return deltalake
 
 
-def latest_version(path: Path) -> int | None:
-    """The newest Delta version at ``path`` (committed by watchkeeper or not), or None."""
+def open_table(path: Path):
+    """The Delta table at ``path`` at its newest version, or None: one handle an ingest
+    reads the version and schema from and writes through (opening one replays its log)."""
     dl = _deltalake()
     if not dl.DeltaTable.is_deltatable(str(path)):
         return None
-    return dl.DeltaTable(str(path)).version()
+    return dl.DeltaTable(str(path))
 
 
-def write_partition(path: Path, rows: pa.Table, partition: str, ingest_id: str) -> int:
+def latest_version(path: Path) -> int | None:
+    """The newest Delta version at ``path`` (committed by watchkeeper or not), or None."""
+    table = open_table(path)
+    return None if table is None else table.version()
+
+
+def write_partition(path: Path, rows: pa.Table, partition: str, ingest_id: str,
+                    table=None) -> int:
     """Replace ``partition``'s rows with ``rows`` in one Delta commit; return the new version.
 
+    ``table``: the table at ``path`` already open (:func:`open_table`), written through.
     New columns are added to the table schema (older partitions read them as NULL);
     a type the table cannot hold is a one-line :class:`ConfigError`.
     """
@@ -58,7 +67,8 @@ def write_partition(path: Path, rows: pa.Table, partition: str, ingest_id: str) 
     data = rows.append_column(PARTITION_FIELD, pa.repeat(pa.scalar(partition), rows.num_rows))
     path.mkdir(parents=True, exist_ok=True)
     try:
-        dl.write_deltalake(str(path), data, partition_by=[PARTITION_FIELD], mode="overwrite",
+        dl.write_deltalake(table if table is not None else str(path), data,
+                           partition_by=[PARTITION_FIELD], mode="overwrite",
                            predicate=f"{PARTITION_FIELD} = '{partition}'", schema_mode="merge",
                            commit_properties=dl.CommitProperties(
                                custom_metadata={"wk_ingest_id": ingest_id}))
@@ -68,6 +78,8 @@ def write_partition(path: Path, rows: pa.Table, partition: str, ingest_id: str) 
                               f"({str(exc).splitlines()[0][:200]}): fix the column types, or "
                               "declare a schema check with on_partition_failure: reject") from None
         raise
+    if table is not None:  # the write moved the handle to its commit
+        return table.version()
     return dl.DeltaTable(str(path)).version()
 
 
@@ -160,15 +172,19 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path)
 
 
-def schema_of(path: Path, version: int | None) -> pa.Schema | None:
-    """The user columns of the table at ``version`` (for empty results of the right shape)."""
+def schema_of(path: Path, version: int | None, table=None) -> pa.Schema | None:
+    """The user columns of the table at ``version`` (for empty results of the right shape);
+    ``table``: the table at ``path`` already open, used when it is at ``version``."""
     if version is None:
         return None
-    schema = _deltalake().DeltaTable(str(path), version=version).schema().to_arrow()
+    if table is None or table.version() != version:
+        table = _deltalake().DeltaTable(str(path), version=version)
+    schema = table.schema().to_arrow()
     schema = pa.schema(schema)
     return schema.remove(schema.get_field_index(PARTITION_FIELD))
 
 
-__all__ = ["FORMATS", "PARTITION_FIELD", "as_format", "latest_version", "read_quarantine",
+__all__ = ["FORMATS", "PARTITION_FIELD", "as_format", "latest_version", "open_table",
+           "read_quarantine",
            "read_rows", "restore", "schema_of", "write_parquet", "write_partition",
            "write_quarantine"]

@@ -106,6 +106,17 @@ class Relation:
             self._close()
             self._close = None
 
+    def borrowed(self, label: str | None = None) -> "Relation":
+        """This relation (its connection, its caches) for a callee that closes what it is
+        given: closing the copy leaves it open for its owner, who closes it."""
+        import copy
+
+        out = copy.copy(self)
+        out._close = None
+        if label is not None:
+            out.label = label
+        return out
+
     def __enter__(self) -> "Relation":
         return self
 

@@ -97,11 +97,11 @@ def run_ingest(table, data, partition, *, source: str | None = None,
     # One store connection for the ingest's reads and its one commit (opening DuckDB costs
     # milliseconds each time), held only while this table's ingest lock is.
     with _locked(table.path), table.store.session():
-        recover(table)
+        # One handle on the Delta table for the recovery, the schema and the write.
+        handle, committed = recover(table)
         batch = batches.load_batch(data, root=table.root)
         # Checks judge the values that will be stored: the batch in the table's types.
-        schema = delta.schema_of(table.data_path,
-                                 catalog.committed_version(table.store, spec.name))
+        schema = delta.schema_of(table.data_path, committed, handle)
         batch = conform(batch, schema, policy=spec.on_type_change, table=spec.name)
         _pause("loaded")
         validation = _validate(table, batch, start)
@@ -133,7 +133,7 @@ def run_ingest(table, data, partition, *, source: str | None = None,
             qinfo = {"file": relative, "row_count": quarantined.num_rows, "rejected": rejected}
         _pause("quarantine_written")
         version = None if rejected else delta.write_partition(table.data_path, valid, key,
-                                                              ingest_id)
+                                                              ingest_id, handle)
         _pause("data_written")
         # The ingest and its verdicts (wk slo status) commit in one store transaction: a
         # failure reported (a store locked past WK_LOCK_TIMEOUT) has recorded nothing,
@@ -236,18 +236,23 @@ def _has(violations: batches.Violations, name: str) -> bool:
     return bool(pc.any(pc.equal(flat, name)).as_py()) if len(flat) else False
 
 
-def recover(table) -> None:
-    """Undo what a killed ingest left: Delta commits and quarantine files never recorded."""
+def recover(table) -> tuple:
+    """Undo what a killed ingest left: Delta commits and quarantine files never recorded.
+    Returns the Delta table, open at its newest version (None: there is none), and the
+    version of the last recorded commit (None: no commit)."""
     committed = catalog.committed_version(table.store, table.spec.name)
-    latest = delta.latest_version(table.data_path)
+    handle = delta.open_table(table.data_path)
+    latest = None if handle is None else handle.version()
     if latest is not None and (committed is None or latest > committed):
         delta.restore(table.data_path, committed)
+        handle = delta.open_table(table.data_path)
     known = catalog.recorded_files(table.store, table.spec.name)
     folder = table.path / "quarantine"
     if folder.is_dir():
         for path in folder.iterdir():
             if f"quarantine/{path.name}" not in known:
                 path.unlink(missing_ok=True)
+    return handle, committed
 
 
 @contextlib.contextmanager

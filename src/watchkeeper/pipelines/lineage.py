@@ -53,14 +53,16 @@ def record_run(store: Store, *, run_id: str, pipeline: str, status: str,
                     json.dumps(selection, default=str), json.dumps(params, default=str),
                     json.dumps(metrics, default=str), json.dumps(skipped, default=str),
                     json.dumps(list(reasons)), started_at, _now()])
-        for r in reads:
-            db.execute("INSERT INTO wk_model_lineage (model_name, model_version, run_id,"
-                       " table_name, partition_start, role, row_count, fingerprint, snapshot_id)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [pipeline, model_version, run_id, r.table,
-                        pd.Timestamp(r.partition).to_pydatetime(), r.role,
-                        None if r.row_count is None else int(r.row_count), r.fingerprint,
-                        r.snapshot_id])
+        if reads:  # one insert of every partition read (one statement each took 1 ms)
+            db.insert_frame("wk_model_lineage", pd.DataFrame({
+                "model_name": pipeline, "model_version": model_version, "run_id": run_id,
+                "table_name": [r.table for r in reads],
+                "partition_start": pd.to_datetime([pd.Timestamp(r.partition) for r in reads]),
+                "role": [r.role for r in reads],
+                "row_count": pd.array([None if r.row_count is None else int(r.row_count)
+                                       for r in reads], dtype="Int64"),
+                "fingerprint": pd.array([r.fingerprint for r in reads], dtype=object),
+                "snapshot_id": pd.array([r.snapshot_id for r in reads], dtype=object)}))
         if calibration is not None and model_version is not None:
             from . import estimate
 

@@ -31,6 +31,7 @@ def log(frame, *, table: str, partition, partition_column: str | None = None,
     """
     from ..managed import managed_table
     from ..managed.spec import load_managed, parse_partition
+    from ..store import Store
     from ..triggers.dispatch import _project
 
     if mode not in MODES:
@@ -39,8 +40,10 @@ def log(frame, *, table: str, partition, partition_column: str | None = None,
     declared = load_managed(found).get(table) if found is not None else None
     column = (declared.partition_column if declared is not None
               else partition_column or DEFAULT_PARTITION_COLUMN)
+    # The store is connected once, by the ingest (under the table's ingest lock).
+    store = found.store(lazy=True) if found is not None else Store.open(lazy=True)
     handle = managed_table(table, found, partition_column=None if declared else column,
-                           granularity=granularity)
+                           granularity=granularity, store=store)
     start = parse_partition(partition, handle.spec.grain)
     rows = _pandas(frame)
     if column not in rows.columns:

@@ -78,7 +78,8 @@ def run(pipeline, project=None, *, selection: str | None = None, store=None,
     spec = pipeline if isinstance(pipeline, PipelineSpec) else load_pipeline(project, pipeline)
     if selection is not None:
         spec = dataclasses.replace(spec, selection=selection)
-    store = store if store is not None else project.store()
+    # Connected by the run's first session (one DuckDB open less).
+    store = store if store is not None else project.store(lazy=True)
     registry = registry if registry is not None else Registry(project)
     started = pd.Timestamp.utcnow().tz_localize(None).to_pydatetime()
     run_id = uuid.uuid4().hex[:16]
@@ -184,11 +185,11 @@ def _register(spec: PipelineSpec, registry: Registry, store, model, chosen: Sele
               calibration=None) -> tuple[str, str]:
     """Register, record lineage, move ``challenger``: all of it, or none of it."""
     params = {**dict(spec.params), **chosen.params}
+    previous = registry.alias(spec.name, "challenger")  # also tells the registry the model exists
     version, mlflow_run = registry.log_and_register(
         spec.name, model, model_import=spec.model, params=params,
         metrics={k: v for k, v in metrics.items() if v is not None},
         tags={"watchkeeper.run_id": run_id, "watchkeeper.selection": spec.selection})
-    previous = registry.alias(spec.name, "challenger")
     try:
         lineage.record_run(store, run_id=run_id, pipeline=spec.name, status="ok",
                            model_version=version, mlflow_run_id=mlflow_run,

@@ -54,8 +54,9 @@ class RegisteredReader:
              ) -> dict[pd.Timestamp, list[str]]:
         from ..triggers.gate import gate_many
 
+        # The gate profiles and validates the source this reader has open already.
         decisions = gate_many(self.name, list(partitions), for_=for_, project=self.project,
-                              store=self.store)
+                              store=self.store, source=self.relation.borrowed(self.name))
         return {pd.Timestamp(d.partition): [str(r) for r in d.reasons]
                 for d in decisions if not d.allowed}
 

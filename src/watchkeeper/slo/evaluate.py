@@ -36,6 +36,8 @@ class ValidationResult:
     results: pd.DataFrame
 
     def failed(self, severity: str | None = None) -> pd.DataFrame:
+        if self.results.empty:  # a table without checks: nothing to filter
+            return self.results
         bad = self.results[self.results["passed"].eq(False) | self.results["error"].notna()]
         return bad if severity is None else bad[bad["severity"] == severity]
 

@@ -192,16 +192,19 @@ class AlertLog:
                 " ORDER BY created_at, feedback_id", [table])
 
     # -- checked partitions ---------------------------------------------------------
-    def mark_checked(self, table: str, verdicts: Sequence[tuple[datetime, str]]) -> None:
+    def mark_checked(self, table: str, verdicts: Sequence[tuple[datetime, str]],
+                     detector: str | None = None) -> None:
+        """Store each partition's verdict, judged now by ``detector`` (its key)."""
         now = utcnow()
 
         def work(db) -> None:
             for partition, severity in verdicts:
                 db.execute("INSERT INTO wk_alert_checked (table_name, partition_start, severity,"
-                           " checked_at) VALUES (?, ?, ?, ?) ON CONFLICT (table_name,"
-                           " partition_start) DO UPDATE SET severity = excluded.severity,"
-                           " checked_at = excluded.checked_at",
-                           [table, partition, severity, now])
+                           " checked_at, detector) VALUES (?, ?, ?, ?, ?) ON CONFLICT"
+                           " (table_name, partition_start) DO UPDATE SET severity ="
+                           " excluded.severity, checked_at = excluded.checked_at,"
+                           " detector = excluded.detector",
+                           [table, partition, severity, now, detector])
 
         self.store.transact(work)
 
@@ -214,23 +217,27 @@ class AlertLog:
         frame["partition"] = pd.to_datetime(frame["partition"])
         return frame
 
-    def standing(self, table: str, partitions: Sequence[datetime]) -> dict:
+    def standing(self, table: str, partitions: Sequence[datetime],
+                 detector: str | None = None) -> dict:
         """``partition: checked_at`` of those of ``partitions`` whose last verdict still
-        stands: judged, no partition up to it (the history it was judged against)
-        profiled since, and no feedback given since (feedback moves bands and the
-        partitions a detector learns from)."""
+        stands: judged by ``detector`` (its key; a verdict of another detector version or
+        other parameters does not stand), no partition up to it (the history it was
+        judged against) profiled since, and no feedback given since (feedback moves bands
+        and the partitions a detector learns from)."""
         if not partitions:
             return {}
         marks = ", ".join("?" for _ in partitions)
+        same = "" if detector is None else " AND c.detector = ?"
         with self.store._connect() as db:
             rows = db.execute(
                 "SELECT c.partition_start, c.checked_at FROM wk_alert_checked c"
-                " WHERE c.table_name = ? AND c.partition_start IN (" + marks + ")"
+                " WHERE c.table_name = ? AND c.partition_start IN (" + marks + ")" + same +
                 " AND NOT EXISTS (SELECT 1 FROM wk_partitions p WHERE p.table_name ="
                 "   c.table_name AND p.partition_start <= c.partition_start"
                 "   AND p.profiled_at > c.checked_at)"
                 " AND NOT EXISTS (SELECT 1 FROM wk_alert_feedback f"
-                "   WHERE f.created_at > c.checked_at)", [table, *partitions])
+                "   WHERE f.created_at > c.checked_at)",
+                [table, *partitions, *([] if detector is None else [detector])])
         return {pd.Timestamp(r[0]): pd.Timestamp(r[1]) for r in rows}
 
     def unchecked(self, table: str) -> list[pd.Timestamp]:

@@ -343,6 +343,11 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
             PRIMARY KEY (model_name, model_version))""",
         "ALTER TABLE wk_prediction_batches ADD COLUMN classes VARCHAR",
     ]),
+    # The detector a partition's stored verdict was judged by (its version and parameters,
+    # ``detect.detector_key``): the verdict stands only under the same one.
+    (11, "the detector of each checked partition's verdict", [
+        "ALTER TABLE wk_alert_checked ADD COLUMN detector VARCHAR",
+    ]),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

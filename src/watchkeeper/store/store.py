@@ -47,10 +47,12 @@ class Store:
 
     @classmethod
     def open(cls, url: str | os.PathLike | None = None, *, root: Path | None = None,
-             lock_timeout: float | None = None) -> "Store":
+             lock_timeout: float | None = None, lazy: bool = False) -> "Store":
         """The store at ``url`` (default: ``WK_STORE_URL``, else the DuckDB file under
         ``root``), migrated. A DuckDB file another process holds is waited for up to
-        ``lock_timeout`` seconds (default: ``WK_LOCK_TIMEOUT``, else 30)."""
+        ``lock_timeout`` seconds (default: ``WK_LOCK_TIMEOUT``, else 30). ``lazy``:
+        connected (and migrated) by its first use instead of now, for a caller about to
+        use it once (a connection to a DuckDB file costs milliseconds)."""
         if url is None:
             url = os.environ.get("WK_STORE_URL")
             if url:
@@ -58,8 +60,9 @@ class Store:
             else:
                 url = str((root or Path.cwd()) / DEFAULT_STORE)
         store = cls(str(url), lock_timeout=lock_timeout)
-        with store._connect():
-            pass
+        if not lazy:
+            with store._connect():
+                pass
         return store
 
     def __repr__(self) -> str:

@@ -45,8 +45,11 @@ def slo_failed_events(result) -> list[Event]:
     ``unexpected_count``, ``unexpected_fraction`` and ``error`` (why the check could
     not be evaluated, else None).
     """
+    failed = result.failed()
+    if failed.empty:
+        return []
     out = []
-    for row in result.failed().to_dict("records"):
+    for row in failed.to_dict("records"):
         context = {"check": str(row["check"]), "kind": str(row["kind"]),
                    **{k: _plain(row.get(k)) for k in ("observed", "unexpected_count",
                                                       "unexpected_fraction", "error")}}

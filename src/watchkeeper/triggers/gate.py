@@ -140,25 +140,30 @@ def gate_many(table, partitions, *, for_: str = "train", project=None, store=Non
 
     # The incidents touching these partitions, read once for all of them.
     touching = records.load_all(store, table=spec.name, active=False, partitions=starts)
-    stale = _to_judge(store, spec.name, starts, slo_results, touching, project)
+    stale = _to_judge(store, spec.name, grain, starts, slo_results, touching, project)
     if stale:
         check(spec.name, project, partitions=stale, store=store)
         touching = records.load_all(store, table=spec.name, active=False, partitions=starts)
-    return [_decide(spec.name, start, grain, for_, project, store,
-                    slo_results[slo_results["partition"] == start], slo_blocks.get(start, []),
-                    touching)
+    by_partition: dict = {}  # the SLO results split once, not filtered per partition
+    for row in slo_results.to_dict("records"):
+        by_partition.setdefault(pd.Timestamp(row["partition"]), []).append(row)
+    return [_decide(spec.name, start, grain, for_, project, store, by_partition.get(start, []),
+                    slo_blocks.get(start, []), touching)
             for start in starts]
 
 
-def _to_judge(store, table: str, starts: list[pd.Timestamp], slo_results: pd.DataFrame,
-              incidents, project) -> list[pd.Timestamp]:
+def _to_judge(store, table: str, grain: Granularity, starts: list[pd.Timestamp],
+              slo_results: pd.DataFrame, incidents, project) -> list[pd.Timestamp]:
     """The partitions the detector must judge (again): all but those whose stored verdict
-    still stands (see ``AlertLog.standing``) and that have nothing open to update: no
+    still stands (see ``AlertLog.standing``: judged by the same detector version and
+    parameters, nothing changed under it since) and that have nothing open to update: no
     failing or unevaluable SLO check now, no active incident. A project file edited since
     (detector or alert settings) judges them all again."""
+    from ..alerts.settings import AlertSettings
     from ..store.alerts import AlertLog
 
-    standing = AlertLog(store).standing(table, [s.to_pydatetime() for s in starts])
+    detector = AlertSettings.of(project, table).detector_key(grain.value)
+    standing = AlertLog(store).standing(table, [s.to_pydatetime() for s in starts], detector)
     if standing and project is not None and project.path.is_file():
         edited = pd.Timestamp(project.path.stat().st_mtime, unit="s")
         standing = {p: at for p, at in standing.items() if at > edited}
@@ -169,7 +174,7 @@ def _to_judge(store, table: str, starts: list[pd.Timestamp], slo_results: pd.Dat
 
 
 def _decide(table: str, start: pd.Timestamp, grain: Granularity, for_: str, project, store,
-            slo_results: pd.DataFrame, slo_blocks: list, incidents=None) -> GateDecision:
+            slo_results: list[dict], slo_blocks: list, incidents=None) -> GateDecision:
     findings = Findings.collect(store, table, start, grain, slo_results, incidents)
     fired = _fire(findings, table, start, for_, project)
     reasons = findings.blocking + [_trigger_reason(r, f.matched)

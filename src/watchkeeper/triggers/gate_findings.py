@@ -61,8 +61,9 @@ class Findings:
 
     @classmethod
     def collect(cls, store, table: str, start: pd.Timestamp, grain: Granularity,
-                slo_results: pd.DataFrame, incidents=None) -> "Findings":
-        """``incidents``: the table's incidents touching ``start`` or others (read once for
+                slo_results, incidents=None) -> "Findings":
+        """``slo_results``: the partition's SLO results (a frame, or its rows as dicts);
+        ``incidents``: the table's incidents touching ``start`` or others (read once for
         many partitions); default: read from the store."""
         from ..alerts import records
         from ..store.alerts import AlertLog
@@ -70,8 +71,10 @@ class Findings:
         out = cls()
         label = grain.format(start)
         active, waivers = [], {}
+        rows = (slo_results.to_dict("records") if isinstance(slo_results, pd.DataFrame)
+                else list(slo_results))
         # A check that passes now outvotes an older stored failure of it (a backfill).
-        passing = set(slo_results.loc[slo_results["passed"].eq(True), "check"])
+        passing = {r["check"] for r in rows if r["passed"] == True}  # noqa: E712  (NumPy too)
         if incidents is None:
             incidents = records.load_all(store, table=table, active=False, partitions=[start])
         for inc in (i for i in incidents if start in i.partitions):
@@ -84,7 +87,7 @@ class Findings:
         # Most severe first: its id and top column go into the event.
         active.sort(key=lambda pair: -max(_RANK[a.severity.value] for a in pair[1]))
         owner = {a.check: inc.id for inc, here in active for a in here if a.source == "slo"}
-        for row in slo_results.to_dict("records"):
+        for row in rows:
             out._slo(row, label, owner, waivers)
         for inc, here in active:
             out._incident(inc, here, label)
